@@ -1,0 +1,106 @@
+"""The `rnnt-parity` command line.
+
+    rnnt-parity check [--fixtures DIR] [--backend NAME ...] [--device cpu|cuda ...]
+    rnnt-parity bench loss [--shape B,T,U,V ...] [--repeats N]
+
+`check` runs every registered parity check on the fixtures and exits 1 if any fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rnnt_parity.checks import FAIL, SKIP, available_devices, run_checks
+from rnnt_parity.fixtures import DEFAULT_FIXTURE_DIR, load_rnnt_fixtures
+
+
+def _shape(text: str) -> tuple[int, int, int, int]:
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"shape must be B,T,U,V positive integers, got {text!r}")
+    return values
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rnnt-parity", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="run every parity check on the fixtures")
+    check.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURE_DIR,
+                       help=f"folder of RNN-T fixture JSON files (default {DEFAULT_FIXTURE_DIR})")
+    check.add_argument("--backend", action="append", choices=None,
+                       help="production backend to check (repeatable; default: all)")
+    check.add_argument("--device", action="append", choices=("cpu", "cuda"),
+                       help="device to run backends on (repeatable; default: all present)")
+
+    bench = commands.add_parser("bench", help="benchmarks")
+    bench_commands = bench.add_subparsers(dest="benchmark", required=True)
+    loss = bench_commands.add_parser("loss", help="oracle fast path vs torchaudio, CPU")
+    loss.add_argument("--shape", type=_shape, action="append",
+                      help="B,T,U,V (repeatable; default: the four shapes of the README)")
+    loss.add_argument("--repeats", type=_positive_int, default=3)
+    return parser
+
+
+def format_table(rows, columns) -> str:
+    widths = [max(len(title), *(len(row[i]) for row in rows)) for i, title in enumerate(columns)]
+    lines = ["  ".join(title.ljust(w) for title, w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+              for row in rows]
+    return "\n".join(lines)
+
+
+def _number(value) -> str:
+    return "-" if value is None else f"{value:.2e}"
+
+
+def run_check(args) -> int:
+    from rnnt_parity.backends import RNNT_LOSS_BACKENDS
+
+    for name in args.backend or []:
+        if name not in RNNT_LOSS_BACKENDS:
+            print(f"rnnt-parity: unknown backend {name!r}; known: {sorted(RNNT_LOSS_BACKENDS)}",
+                  file=sys.stderr)
+            return 2
+    fixtures = load_rnnt_fixtures(args.fixtures)
+    devices = args.device or available_devices()
+    results = list(run_checks(fixtures, backends=args.backend, devices=devices))
+    rows = [(r.check, r.implementations, _number(r.max_abs), _number(r.max_rel), r.tolerance,
+             r.verdict + (f" ({r.detail})" if r.detail else "")) for r in results]
+    print(format_table(rows, ("check", "implementations", "max abs err", "max rel err",
+                              "tolerance", "verdict")))
+    failed = sum(r.verdict == FAIL for r in results)
+    skipped = sum(r.verdict == SKIP for r in results)
+    print(f"\n{len(results) - failed - skipped} passed, {failed} failed, {skipped} skipped "
+          f"({len(fixtures)} fixtures from {args.fixtures})")
+    return 1 if failed else 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check(args)
+        from rnnt_parity.bench import DEFAULT_SHAPES, run_loss_benchmark
+
+        run_loss_benchmark(args.shape or DEFAULT_SHAPES, args.repeats)
+        return 0
+    except (FileNotFoundError, ValueError) as error:
+        print(f"rnnt-parity: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
