@@ -28,20 +28,39 @@ class Comparison:
     tolerance: Tolerance
 
 
-def loss_scale(losses, shape: tuple[int, ...]) -> np.ndarray:
-    """max(1, |loss_b|) broadcast to `shape`, whose leading axis is the batch.
+def rnnt_magnitudes(logits, logit_lengths, target_lengths, losses) -> np.ndarray:
+    """Per utterance, the size of the float sums an RNN-T kernel forms: `(B,)` array of
+    max(|loss_b|, (T_b + U_b) * max |logit| over its valid region).
 
-    For a 0-d `shape` (a reduced loss) the scale is max(1, max_b |loss_b|).
+    Each log-prob is z - logsumexp(z), rounded at the magnitude of |z|; an alignment sums
+    T + U of them, and every gradient element is exp of such a sum (minus log P).
     """
-    scale = np.maximum(1.0, np.abs(np.asarray(losses, dtype=np.float64).reshape(-1)))
+    logits = np.asarray(logits, dtype=np.float64)
+    magnitudes = np.abs(np.asarray(losses, dtype=np.float64)).reshape(-1).copy()
+    for b, (t_len, u_len) in enumerate(zip(logit_lengths, target_lengths, strict=True)):
+        valid = logits[b, :t_len, : u_len + 1]
+        peak = np.max(np.abs(valid[np.isfinite(valid)]), initial=0.0)
+        magnitudes[b] = np.nanmax([magnitudes[b], (t_len + u_len) * peak])
+    return magnitudes
+
+
+def utterance_scale(magnitudes, shape: tuple[int, ...]) -> np.ndarray:
+    """max(1, |magnitude_b|) broadcast to `shape`, whose leading axis is the batch.
+
+    For a 0-d `shape` (a reduced loss) the scale is max(1, max_b |magnitude_b|).
+    """
+    scale = np.maximum(1.0, np.abs(np.asarray(magnitudes, dtype=np.float64).reshape(-1)))
     scale[~np.isfinite(scale)] = 1.0
     if not shape:
         return np.asarray(scale.max())
     return scale.reshape((-1,) + (1,) * (len(shape) - 1)) * np.ones(shape)
 
 
-def compare(actual, expected, tolerance: Tolerance, losses=None) -> Comparison:
-    """Compare two arrays of one shape; `losses` (per utterance) is needed if loss-scaled.
+def compare(actual, expected, tolerance: Tolerance, magnitudes=None) -> Comparison:
+    """Compare two arrays of one shape.
+
+    `magnitudes` (per utterance: the losses, or `rnnt_magnitudes`) is needed when the
+    tolerance is scaled; the leading axis of a non-scalar array is the batch.
 
     Non-finite elements pass only where both arrays hold the same value (NaN matches NaN).
     """
@@ -49,10 +68,10 @@ def compare(actual, expected, tolerance: Tolerance, losses=None) -> Comparison:
     expected = np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:
         raise ValueError(f"shape mismatch: actual {actual.shape} vs expected {expected.shape}")
-    if tolerance.loss_scaled:
-        if losses is None:
-            raise ValueError(f"tolerance {tolerance.name} is loss-scaled: pass losses")
-        scale = loss_scale(losses, expected.shape)
+    if tolerance.scaled:
+        if magnitudes is None:
+            raise ValueError(f"tolerance {tolerance.name} is scaled: pass magnitudes")
+        scale = utterance_scale(magnitudes, expected.shape)
     else:
         scale = 1.0
     both_nan = np.isnan(actual) & np.isnan(expected)
@@ -61,7 +80,8 @@ def compare(actual, expected, tolerance: Tolerance, losses=None) -> Comparison:
     with np.errstate(invalid="ignore", divide="ignore"):
         diff = np.where(matched, 0.0, np.abs(actual - expected))
         diff = np.where(np.isnan(diff), np.inf, diff)
-        limit = tolerance.atol * scale + tolerance.rtol * np.where(matched, 0.0, np.abs(expected))
+        size = np.where(np.isfinite(expected), np.abs(expected), 0.0)
+        limit = tolerance.atol * scale + tolerance.rtol * size
         rel = np.where(diff == 0, 0.0, diff / np.abs(expected))
     excess = diff - limit
     worst = np.unravel_index(int(np.argmax(excess)), excess.shape) if excess.size else ()

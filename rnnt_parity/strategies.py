@@ -1,0 +1,196 @@
+"""Hypothesis strategies for RNN-T lattices, public so that users' suites reuse them.
+
+    from rnnt_parity.strategies import rnnt_batches
+    @given(rnnt_batches(max_frames=5))
+    def test_mine(case): loss = my_loss(*case.arrays(), blank=case.blank)
+
+Strategies return `RNNTCase` (NumPy arrays in torchaudio's layout). Labels inside the valid
+region never equal blank; blank is drawn at the first, last or a middle index. With
+`hostile_padding=True` everything outside the valid region is garbage (NaN logits,
+out-of-range labels), which the oracle must ignore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+
+@dataclass(frozen=True)
+class RNNTCase:
+    """One RNN-T batch: logits `(B, T, U+1, V)`, targets `(B, U)`, lengths `(B,)`, blank."""
+
+    logits: np.ndarray
+    targets: np.ndarray
+    logit_lengths: np.ndarray
+    target_lengths: np.ndarray
+    blank: int
+
+    def arrays(self):
+        """(logits, targets, logit_lengths, target_lengths), the positional arguments."""
+        return self.logits, self.targets, self.logit_lengths, self.target_lengths
+
+    @property
+    def vocab_size(self) -> int:
+        return self.logits.shape[-1]
+
+    def utterance(self, b: int) -> RNNTCase:
+        """Utterance `b` alone, cropped to its valid region."""
+        t_len, u_len = int(self.logit_lengths[b]), int(self.target_lengths[b])
+        return RNNTCase(self.logits[b: b + 1, :t_len, : u_len + 1].copy(),
+                        self.targets[b: b + 1, :u_len].copy(), np.array([t_len]),
+                        np.array([u_len]), self.blank)
+
+    def valid_mask(self) -> np.ndarray:
+        """`(B, T, U+1)` bool: True inside each utterance's valid region."""
+        _, max_t, max_u1, _ = self.logits.shape
+        t = np.arange(max_t)[None, :, None] < self.logit_lengths[:, None, None]
+        u = np.arange(max_u1)[None, None, :] <= self.target_lengths[:, None, None]
+        return t & u
+
+
+def blank_positions(vocab_size: int):
+    """Blank first, last, in the middle, or as -1 (torchaudio's default)."""
+    return st.sampled_from(sorted({0, vocab_size - 1, vocab_size // 2}) + [-1])
+
+
+@st.composite
+def rnnt_batches(draw, max_batch=3, max_frames=6, max_labels=4, min_vocab=2, max_vocab=6,
+                 dtype=np.float64, logit_bound=10.0, hostile_padding=False,
+                 full_lengths=False) -> RNNTCase:
+    """Draw an RNN-T batch.
+
+    Args:
+        max_batch, max_frames, max_labels: upper bounds of B, T and U (U may be 0).
+        min_vocab, max_vocab: bounds of V (at least 2: blank and one label).
+        dtype: float32 or float64 logits.
+        logit_bound: logits lie in [-logit_bound, logit_bound].
+        hostile_padding: fill the padding with NaN logits and out-of-range labels.
+        full_lengths: the first utterance spans the whole T and U (production losses require
+            T == max(logit_lengths) and U == max(target_lengths)).
+    """
+    batch = draw(st.integers(1, max_batch))
+    frames = draw(st.integers(1, max_frames))
+    labels = draw(st.integers(0, max_labels))
+    vocab = draw(st.integers(max(2, min_vocab), max_vocab))
+    blank = draw(blank_positions(vocab))
+    logits = draw(arrays(dtype, (batch, frames, labels + 1, vocab),
+                         elements=st.floats(-logit_bound, logit_bound, width=32)))
+    logit_lengths = np.array(draw(st.lists(st.integers(1, frames), min_size=batch,
+                                           max_size=batch)), dtype=np.int64)
+    target_lengths = np.array(draw(st.lists(st.integers(0, labels), min_size=batch,
+                                            max_size=batch)), dtype=np.int64)
+    if full_lengths:
+        logit_lengths[0], target_lengths[0] = frames, labels
+    non_blank = [k for k in range(vocab) if k != blank % vocab]
+    targets = np.array(draw(st.lists(st.lists(st.sampled_from(non_blank), min_size=labels,
+                                              max_size=labels), min_size=batch, max_size=batch)),
+                       dtype=np.int64).reshape(batch, labels)
+    case = RNNTCase(logits, targets, logit_lengths, target_lengths, blank)
+    if hostile_padding:
+        case = with_hostile_padding(case)
+    return case
+
+
+def with_hostile_padding(case: RNNTCase) -> RNNTCase:
+    """The same case with NaN logits and out-of-range labels everywhere outside its region."""
+    logits = case.logits.copy()
+    logits[~case.valid_mask()] = np.nan
+    targets = case.targets.copy()
+    label_index = np.arange(targets.shape[1])[None, :]
+    targets[label_index >= case.target_lengths[:, None]] = case.vocab_size + 7
+    return replace(case, logits=logits, targets=targets)
+
+
+@dataclass(frozen=True)
+class MalformedCall:
+    """Keyword arguments for `rnnt_loss` with one defect, and the error it must raise."""
+
+    defect: str
+    kwargs: dict
+    error: type
+    names: str
+
+
+def _first_label_slot(case: RNNTCase):
+    """(b, u) of a label inside the valid region, or None if every target is empty."""
+    for b in range(len(case.target_lengths)):
+        if case.target_lengths[b] > 0:
+            return b, 0
+    return None
+
+
+@st.composite
+def malformed_rnnt_calls(draw) -> MalformedCall:
+    """A valid batch with exactly one defect that a validating RNN-T loss must reject."""
+    case = draw(rnnt_batches(max_batch=3, max_frames=4, max_labels=3))
+    kwargs = {"logits": case.logits, "targets": case.targets,
+              "logit_lengths": case.logit_lengths, "target_lengths": case.target_lengths,
+              "blank": case.blank}
+    batch, frames, nodes, vocab = case.logits.shape
+    b = draw(st.integers(0, batch - 1))
+    defects = {
+        "logits not an array": lambda: ({"logits": case.logits.tolist()}, TypeError, "logits"),
+        "logits 3-D": lambda: ({"logits": case.logits[0]}, ValueError, "logits"),
+        "logits integer dtype": lambda: ({"logits": case.logits.astype(np.int64)}, TypeError,
+                                         "logits"),
+        "logits float16": lambda: ({"logits": case.logits.astype(np.float16)}, TypeError,
+                                   "logits"),
+        "targets float dtype": lambda: ({"targets": case.targets.astype(np.float64)}, TypeError,
+                                        "targets"),
+        "targets batch mismatch": lambda: ({"targets": np.zeros((batch + 1, nodes - 1),
+                                                                dtype=np.int64)},
+                                           ValueError, "targets"),
+        "targets wider than U": lambda: ({"targets": np.zeros((batch, nodes), dtype=np.int64)},
+                                         ValueError, "targets"),
+        "logit_lengths batch mismatch": lambda: ({"logit_lengths": np.ones(batch + 1,
+                                                                           dtype=np.int64)},
+                                                 ValueError, "logit_lengths"),
+        "logit length zero": lambda: ({"logit_lengths": _set(case.logit_lengths, b, 0)},
+                                      ValueError, f"logit_lengths[{b}]"),
+        "logit length negative": lambda: ({"logit_lengths": _set(case.logit_lengths, b, -3)},
+                                          ValueError, f"logit_lengths[{b}]"),
+        "logit length beyond T": lambda: ({"logit_lengths": _set(case.logit_lengths, b,
+                                                                 frames + 1)},
+                                          ValueError, f"logit_lengths[{b}]"),
+        "target length negative": lambda: ({"target_lengths": _set(case.target_lengths, b, -1)},
+                                           ValueError, f"target_lengths[{b}]"),
+        "target length beyond U": lambda: ({"target_lengths": _set(case.target_lengths, b,
+                                                                   nodes)},
+                                           ValueError, f"target_lengths[{b}]"),
+        "blank out of range": lambda: ({"blank": vocab}, ValueError, "blank"),
+        "blank not an int": lambda: ({"blank": 0.0}, TypeError, "blank"),
+        "NaN in the valid region": lambda: ({"logits": _set(case.logits, (b, 0, 0, 0), np.nan)},
+                                            ValueError, f"logits[{b}, 0, 0]"),
+        "+inf in the valid region": lambda: ({"logits": _set(case.logits, (b, 0, 0, 0), np.inf)},
+                                             ValueError, f"logits[{b}, 0, 0]"),
+        "reduction unknown": lambda: ({"reduction": "average"}, ValueError, "reduction"),
+        "clamp NaN": lambda: ({"clamp": float("nan")}, ValueError, "clamp"),
+        "fastemit_lambda negative": lambda: ({"fastemit_lambda": -0.1}, ValueError,
+                                             "fastemit_lambda"),
+    }
+    slot = _first_label_slot(case)
+    if slot is not None:
+        lb, lu = slot
+        defects["label equals blank"] = lambda: (
+            {"targets": _set(case.targets, (lb, lu), case.blank % vocab)}, ValueError,
+            f"targets[{lb}, {lu}]")
+        defects["label out of range"] = lambda: (
+            {"targets": _set(case.targets, (lb, lu), vocab)}, ValueError, f"targets[{lb}, {lu}]")
+        defects["label negative"] = lambda: (
+            {"targets": _set(case.targets, (lb, lu), -1)}, ValueError, f"targets[{lb}, {lu}]")
+    if nodes > 1:
+        defects["targets narrower than U"] = lambda: (
+            {"targets": case.targets[:, :-1]}, ValueError, "targets")
+    defect = draw(st.sampled_from(sorted(defects)))
+    change, error, names = defects[defect]()
+    return MalformedCall(defect, {**kwargs, **change}, error, names)
+
+
+def _set(array: np.ndarray, index, value) -> np.ndarray:
+    changed = array.copy()
+    changed[index] = value
+    return changed

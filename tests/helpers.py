@@ -1,0 +1,17 @@
+"""Helpers shared by the tests: assertions under the central tolerances."""
+
+from __future__ import annotations
+
+from rnnt_parity.compare import compare, tolerance_for
+
+
+def assert_within(actual, expected, tolerance, magnitudes=None, what=""):
+    """Fail with the worst element if `actual` is not within `tolerance` of `expected`."""
+    result = compare(actual, expected, tolerance, magnitudes)
+    assert result.passed, (
+        f"{what}: max abs err {result.max_abs:.3e} at {result.worst_index} exceeds "
+        f"{tolerance.name} ({tolerance.describe()}; {tolerance.reason})")
+
+
+def spec_vs_numba():
+    return tolerance_for("float64", "any", "rnnt.oracle_spec_vs_numba")

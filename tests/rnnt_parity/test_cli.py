@@ -1,0 +1,59 @@
+"""The `rnnt-parity` command line: check's exit status and table, argument errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from rnnt_parity.cli import main
+from rnnt_parity.fixtures import DEFAULT_FIXTURE_DIR
+
+
+def test_check_passes_on_the_built_in_fixtures(capsys):
+    assert main(["check", "--backend", "torchaudio", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[0]
+    for column in ("check", "implementations", "max abs err", "max rel err", "tolerance",
+                   "verdict"):
+        assert column in header
+    assert "torchaudio vs oracle" in out and " 0 failed" in out
+
+
+def test_check_fails_when_a_fixture_disagrees_with_the_oracle(tmp_path, capsys):
+    for path in DEFAULT_FIXTURE_DIR.glob("*.json"):
+        shutil.copy(path, tmp_path)
+    broken = tmp_path / "seed_example2_binary_uniform.json"
+    data = json.loads(broken.read_text())
+    data["expected"]["loss"] = [1.3863]
+    broken.write_text(json.dumps(data))
+    assert main(["check", "--fixtures", str(tmp_path), "--backend", "torchaudio"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_check_reports_a_missing_fixture_folder(tmp_path, capsys):
+    assert main(["check", "--fixtures", str(tmp_path / "nowhere")]) == 2
+    assert "no RNN-T fixtures" in capsys.readouterr().err
+
+
+def test_check_rejects_an_unknown_backend(capsys):
+    assert main(["check", "--backend", "k2"]) == 2
+    assert "unknown backend 'k2'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shape", ["4,150,40", "4,150,40,0", "a,b,c,d"])
+def test_bench_rejects_a_malformed_shape(shape, capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "loss", "--shape", shape])
+    assert "shape must be B,T,U,V" in capsys.readouterr().err
+
+
+def test_bench_runs_both_implementations_and_prints_the_ratio():
+    done = subprocess.run([sys.executable, "-m", "rnnt_parity.cli", "bench", "loss", "--shape",
+                           "2,10,4,8", "--repeats", "1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    row = done.stdout.splitlines()[2].split()
+    assert row[:4] == ["(2,", "10,", "4,", "8)"] and float(row[6]) > 0
