@@ -1,8 +1,10 @@
 """`rnnt-parity bench loss`: time the oracle's fast path against torchaudio on the CPU.
 
-Each (implementation, shape) runs in its own child process, so that its peak memory is its
-own: the child records its maximum resident set size after building the inputs and again
-after the timed calls; the difference is the extra memory the loss (and its gradient) took.
+Each (implementation, shape) runs in its own child process, so that its memory is its own.
+Peak extra memory is the largest resident set size sampled (every millisecond, from
+/proc/self/statm) during the timed calls, minus the resident set size just before them:
+what the loss and its gradient allocated and touched. (ru_maxrss cannot be used: an earlier
+transient peak, such as LLVM loading the cached kernels, hides a later, smaller one.)
 Numba's compiled kernels come from the on-disk cache (`cache=True`), so a child does not
 recompile; one tiny warm-up call loads them before timing.
 """
@@ -10,10 +12,11 @@ recompile; one tiny warm-up call loads them before timing.
 from __future__ import annotations
 
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -56,21 +59,50 @@ def _torchaudio_call(inputs):
     return lambda: call(*inputs)
 
 
-def _max_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakRSS:
+    """Samples the resident set size every millisecond while in its `with` block."""
+
+    def __enter__(self):
+        self.peak = self.start = _rss_bytes()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._done.wait(0.001):
+            self.sample_now()
+
+    def sample_now(self):
+        self.peak = max(self.peak, _rss_bytes())
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def extra_bytes(self) -> int:
+        return self.peak - self.start
 
 
 def measure_in_this_process(implementation: str, shape, repeats: int) -> dict:
     """Median seconds of loss + gradient and the peak extra memory, in this process."""
     inputs = make_inputs(*shape)
     call = {"oracle": _oracle_call, "torchaudio": _torchaudio_call}[implementation](inputs)
-    before = _max_rss_bytes()
     times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return {"median_s": statistics.median(times), "peak_extra_bytes": _max_rss_bytes() - before,
+    with PeakRSS() as memory:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = call()
+            times.append(time.perf_counter() - start)
+            memory.sample_now()
+            del result
+    return {"median_s": statistics.median(times), "peak_extra_bytes": memory.extra_bytes,
             "logits_bytes": inputs[0].nbytes}
 
 
@@ -85,6 +117,12 @@ def measure(implementation: str, shape, repeats: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _memory(result: dict) -> str:
+    """Peak extra memory in MB and in units of the logits' size."""
+    extra = result["peak_extra_bytes"] / 2**20
+    return f"{extra:7.0f} MB ({extra / (result['logits_bytes'] / 2**20):.2f}x)"
+
+
 def run_loss_benchmark(shapes=DEFAULT_SHAPES, repeats: int = 3, out=print) -> list[dict]:
     """Time both implementations on every shape; print a table; return its rows."""
     rows = []
@@ -96,14 +134,8 @@ def run_loss_benchmark(shapes=DEFAULT_SHAPES, repeats: int = 3, out=print) -> li
         oracle = measure("oracle", shape, repeats)
         peer = measure("torchaudio", shape, repeats)
         ratio = oracle["median_s"] / peer["median_s"]
-        logits_mb = oracle["logits_bytes"] / 2**20
-
-        def memory(result):
-            extra = result["peak_extra_bytes"] / 2**20
-            return f"{extra:7.0f} MB ({extra / logits_mb:.2f}x)"
-
         out(f"{str(tuple(shape)):>22} {oracle['median_s']:9.3f} {peer['median_s']:12.3f} "
-            f"{ratio:6.3f} {memory(oracle):>17} {memory(peer):>21}")
+            f"{ratio:6.3f} {_memory(oracle):>17} {_memory(peer):>21}")
         rows.append({"shape": list(shape), "oracle": oracle, "torchaudio": peer, "ratio": ratio})
     out(f"median of {repeats} runs each, loss + gradient, float32 input; memory in units of "
         "the logits' size (the gradient itself is 1.00x)")

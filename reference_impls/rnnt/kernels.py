@@ -1,6 +1,6 @@
 """Fast Numba kernels for the RNN-T loss and its gradient; the spec is `spec.py`.
 
-Three passes, each parallel over the rows it owns (`prange`, both cores here):
+Three passes, each parallel over the rows it owns (`prange`, both cores here) and without the GIL:
 
 1. `edge_weights`: per lattice node (b, t, u) the log-softmax normaliser (fused) and the two
    edge weights phi(t, u) and label_weight * y(t, u), in float64. The log-softmax itself is
@@ -45,7 +45,7 @@ def _undefined_log_prob(value):
     return math.isnan(value) or value == np.inf
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def edge_weights(inputs, targets, logit_lengths, target_lengths, blank, fused, label_weight,
                  normalisers, blank_w, label_w):
     """Fill `normalisers`, `blank_w` `(B, T, U+1)` and `label_w` `(B, T, U)` on valid nodes.
@@ -85,7 +85,7 @@ def edge_weights(inputs, targets, logit_lengths, target_lengths, blank, fused, l
             normalisers[b, t, u] = norm
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def lattice_alphas_betas(blank_w, label_w, logit_lengths, target_lengths, alphas, betas,
                          log_likelihood):
     """Fill `alphas`, `betas` `(B, T, U+1)` on valid nodes and `log_likelihood` `(B,)`."""
@@ -111,7 +111,7 @@ def lattice_alphas_betas(blank_w, label_w, logit_lengths, target_lengths, alphas
         log_likelihood[b] = betas[b, 0, 0]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def logits_gradient(inputs, targets, logit_lengths, target_lengths, blank, fused, label_weight,
                     normalisers, blank_w, label_w, alphas, betas, log_likelihood, clamp, scale,
                     grad):

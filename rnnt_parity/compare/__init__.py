@@ -3,4 +3,5 @@
 from rnnt_parity.compare.arrays import Comparison, compare, rnnt_magnitudes
 from rnnt_parity.compare.tolerances import TOLERANCES, Tolerance, tolerance_for, tolerance_named
 
-__all__ = ["Comparison", "compare", "rnnt_magnitudes", "TOLERANCES", "Tolerance", "tolerance_for", "tolerance_named"]
+__all__ = ["Comparison", "compare", "rnnt_magnitudes", "TOLERANCES", "Tolerance",
+           "tolerance_for", "tolerance_named"]

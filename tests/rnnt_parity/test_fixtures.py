@@ -34,8 +34,10 @@ def test_seed_example_2_is_ln_4_and_uniform_matches_its_closed_form():
     fixtures = {f.name: f for f in load_rnnt_fixtures()}
     assert fixtures["seed_example2_binary_uniform"].expected_loss[0] == pytest.approx(math.log(4))
     uniform = fixtures["uniform_logits_closed_form"]
-    frames, labels, vocab = uniform.logits.shape[1], uniform.targets.shape[1], uniform.logits.shape[3]
-    closed_form = (frames + labels) * math.log(vocab) - math.log(math.comb(frames + labels - 1, labels))
+    _, frames, _, vocab = uniform.logits.shape
+    labels = uniform.targets.shape[1]
+    closed_form = ((frames + labels) * math.log(vocab)
+                   - math.log(math.comb(frames + labels - 1, labels)))
     assert uniform.expected_loss[0] == pytest.approx(closed_form, rel=1e-15)
 
 
