@@ -77,14 +77,20 @@ class RNNTLossBackend(ABC):
         """Return (reduced loss tensor, gradient of it w.r.t. `logits`)."""
 
 
-def trimmed_to_lengths(logits, targets, logit_lengths, target_lengths):
-    """Cut the padding beyond the longest utterance (torchaudio #2196 rejects it).
+def int32_trimmed_inputs(logits, targets, logit_lengths, target_lengths):
+    """Production losses' common input contract: int32 labels and lengths on the logits'
+    device, and no padding beyond the longest utterance (torchaudio #2196 rejects it).
 
-    Returns the trimmed `(logits, targets)`; the caller pads the gradient back with zeros.
+    Returns `(leaf, targets, logit_lengths, target_lengths)`: `leaf` is the trimmed logits,
+    requiring grad; the caller pads the gradient back to the full shape (`gradient_of`).
     """
-    max_t = int(logit_lengths.max())
-    max_u = int(target_lengths.max())
-    return logits[:, :max_t, : max_u + 1].contiguous(), targets[:, :max_u]
+    int32 = {"dtype": torch.int32, "device": logits.device}
+    targets = torch.as_tensor(targets, **int32)
+    logit_lengths = torch.as_tensor(logit_lengths, **int32)
+    target_lengths = torch.as_tensor(target_lengths, **int32)
+    max_t, max_u = int(logit_lengths.max()), int(target_lengths.max())
+    leaf = logits[:, :max_t, : max_u + 1].contiguous().requires_grad_(True)
+    return leaf, targets[:, :max_u].contiguous(), logit_lengths, target_lengths
 
 
 def gradient_of(loss: torch.Tensor, leaf: torch.Tensor, full_shape) -> torch.Tensor:

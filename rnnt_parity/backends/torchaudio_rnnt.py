@@ -8,9 +8,7 @@ the longest utterance (#2196, #2834), so the adapter trims it and pads the gradi
 
 from __future__ import annotations
 
-import torch
-
-from rnnt_parity.backends.base import RNNTLossBackend, gradient_of, trimmed_to_lengths
+from rnnt_parity.backends.base import RNNTLossBackend, gradient_of, int32_trimmed_inputs
 
 try:
     import torchaudio.functional as _torchaudio_functional
@@ -30,13 +28,9 @@ class TorchaudioRNNTLoss(RNNTLossBackend):
         return _IMPORT_ERROR or super().unavailable_reason(device, dtype)
 
     def _run(self, logits, targets, logit_lengths, target_lengths, blank, reduction, clamp):
-        int32 = {"dtype": torch.int32, "device": logits.device}
-        targets = torch.as_tensor(targets, **int32)
-        logit_lengths = torch.as_tensor(logit_lengths, **int32)
-        target_lengths = torch.as_tensor(target_lengths, **int32)
-        trimmed, targets = trimmed_to_lengths(logits, targets, logit_lengths, target_lengths)
-        trimmed.requires_grad_(True)
+        leaf, targets, logit_lengths, target_lengths = int32_trimmed_inputs(
+            logits, targets, logit_lengths, target_lengths)
         loss = _torchaudio_functional.rnnt_loss(
-            trimmed, targets, logit_lengths, target_lengths, blank=blank, clamp=clamp,
+            leaf, targets, logit_lengths, target_lengths, blank=blank, clamp=clamp,
             reduction=reduction, fused_log_softmax=True)
-        return loss, gradient_of(loss, trimmed, logits.shape)
+        return loss, gradient_of(loss, leaf, logits.shape)

@@ -13,9 +13,7 @@ It has no clamp.
 
 from __future__ import annotations
 
-import torch
-
-from rnnt_parity.backends.base import RNNTLossBackend, gradient_of, trimmed_to_lengths
+from rnnt_parity.backends.base import RNNTLossBackend, gradient_of, int32_trimmed_inputs
 
 try:
     import warprnnt_pytorch as _warprnnt
@@ -38,12 +36,8 @@ class WarpRNNTLoss(RNNTLossBackend):
     def _run(self, logits, targets, logit_lengths, target_lengths, blank, reduction, clamp):
         if clamp > 0:
             raise ValueError("warprnnt_pytorch has no gradient clamp; pass clamp <= 0")
-        int32 = {"dtype": torch.int32, "device": logits.device}
-        targets = torch.as_tensor(targets, **int32)
-        logit_lengths = torch.as_tensor(logit_lengths, **int32)
-        target_lengths = torch.as_tensor(target_lengths, **int32)
-        trimmed, targets = trimmed_to_lengths(logits, targets, logit_lengths, target_lengths)
-        trimmed.requires_grad_(True)
-        loss_fn = _warprnnt.RNNTLoss(blank=blank, reduction=reduction)
-        loss = loss_fn(trimmed, targets, logit_lengths, target_lengths)
-        return loss, gradient_of(loss, trimmed, logits.shape)
+        leaf, targets, logit_lengths, target_lengths = int32_trimmed_inputs(
+            logits, targets, logit_lengths, target_lengths)
+        loss = _warprnnt.RNNTLoss(blank=blank, reduction=reduction)(
+            leaf, targets, logit_lengths, target_lengths)
+        return loss, gradient_of(loss, leaf, logits.shape)
