@@ -115,18 +115,32 @@ class MalformedCall:
     names: str
 
 
-def _first_label_slot(case: RNNTCase):
-    """(b, u) of a label inside the valid region, or None if every target is empty."""
-    for b in range(len(case.target_lengths)):
-        if case.target_lengths[b] > 0:
-            return b, 0
-    return None
+LABEL_DEFECTS = ("label equals blank", "label out of range", "label negative")
+MALFORMED_DEFECTS = (
+    "logits not an array", "logits 3-D", "logits integer dtype", "logits float16",
+    "targets float dtype", "targets batch mismatch", "targets wider than U",
+    "targets narrower than U", "logit_lengths batch mismatch", "logit length zero",
+    "logit length negative", "logit length beyond T", "target length negative",
+    "target length beyond U", "blank out of range", "blank not an int",
+    "NaN in the valid region", "+inf in the valid region", "reduction unknown", "clamp NaN",
+    "fastemit_lambda negative", *LABEL_DEFECTS,
+)
 
 
 @st.composite
-def malformed_rnnt_calls(draw) -> MalformedCall:
-    """A valid batch with exactly one defect that a validating RNN-T loss must reject."""
-    case = draw(rnnt_batches(max_batch=3, max_frames=4, max_labels=3))
+def malformed_rnnt_calls(draw, defect: str | None = None) -> MalformedCall:
+    """A valid batch with exactly one defect that a validating RNN-T loss must reject.
+
+    Args:
+        defect: one of MALFORMED_DEFECTS, or None to draw one. Parametrise a test over
+            MALFORMED_DEFECTS to exercise every defect on every run.
+    """
+    if defect is not None and defect not in MALFORMED_DEFECTS:
+        raise ValueError(f"unknown defect {defect!r}; known: {MALFORMED_DEFECTS}")
+    defect = defect or draw(st.sampled_from(MALFORMED_DEFECTS))
+    needs_label = defect in LABEL_DEFECTS or defect == "targets narrower than U"
+    case = draw(rnnt_batches(max_batch=3, max_frames=4, max_labels=3).filter(
+        lambda c: not needs_label or c.target_lengths.max() > 0))
     kwargs = {"logits": case.logits, "targets": case.targets,
               "logit_lengths": case.logit_lengths, "target_lengths": case.target_lengths,
               "blank": case.blank}
@@ -172,20 +186,17 @@ def malformed_rnnt_calls(draw) -> MalformedCall:
         "fastemit_lambda negative": lambda: ({"fastemit_lambda": -0.1}, ValueError,
                                              "fastemit_lambda"),
     }
-    slot = _first_label_slot(case)
-    if slot is not None:
-        lb, lu = slot
+    if needs_label:
+        lb = int(np.flatnonzero(case.target_lengths > 0)[0])
         defects["label equals blank"] = lambda: (
-            {"targets": _set(case.targets, (lb, lu), case.blank % vocab)}, ValueError,
-            f"targets[{lb}, {lu}]")
+            {"targets": _set(case.targets, (lb, 0), case.blank % vocab)}, ValueError,
+            f"targets[{lb}, 0]")
         defects["label out of range"] = lambda: (
-            {"targets": _set(case.targets, (lb, lu), vocab)}, ValueError, f"targets[{lb}, {lu}]")
+            {"targets": _set(case.targets, (lb, 0), vocab)}, ValueError, f"targets[{lb}, 0]")
         defects["label negative"] = lambda: (
-            {"targets": _set(case.targets, (lb, lu), -1)}, ValueError, f"targets[{lb}, {lu}]")
-    if nodes > 1:
+            {"targets": _set(case.targets, (lb, 0), -1)}, ValueError, f"targets[{lb}, 0]")
         defects["targets narrower than U"] = lambda: (
             {"targets": case.targets[:, :-1]}, ValueError, "targets")
-    defect = draw(st.sampled_from(sorted(defects)))
     change, error, names = defects[defect]()
     return MalformedCall(defect, {**kwargs, **change}, error, names)
 

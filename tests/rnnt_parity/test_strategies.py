@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from reference_impls.rnnt import rnnt_loss
-from rnnt_parity.strategies import malformed_rnnt_calls, rnnt_batches
+from rnnt_parity.strategies import MALFORMED_DEFECTS, malformed_rnnt_calls, rnnt_batches
 
 
 @given(rnnt_batches(hostile_padding=True))
@@ -27,4 +29,11 @@ def test_full_lengths_makes_the_first_utterance_span_the_tensor(case):
 
 @given(malformed_rnnt_calls())
 def test_every_malformed_call_names_what_a_validator_must_mention(call):
+    assert call.defect in MALFORMED_DEFECTS
     assert call.names and issubclass(call.error, (TypeError, ValueError))
+
+
+@given(st.data())
+def test_an_unknown_defect_is_refused(data):
+    with pytest.raises(ValueError, match="unknown defect"):
+        data.draw(malformed_rnnt_calls("logits upside down"))

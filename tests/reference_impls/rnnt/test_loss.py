@@ -14,6 +14,7 @@ from reference_impls.rnnt import rnnt_loss, rnnt_occupancy
 from reference_impls.rnnt.spec import log_softmax
 from rnnt_parity.compare import compare, tolerance_for
 from rnnt_parity.strategies import (
+    MALFORMED_DEFECTS,
     malformed_rnnt_calls,
     rnnt_batches,
     with_hostile_padding,
@@ -238,8 +239,10 @@ def test_impossible_alignment_gives_infinite_loss_and_nan_gradient(implementatio
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
-@given(call=malformed_rnnt_calls())
-def test_malformed_input_raises_a_clear_error_naming_the_argument(implementation, call):
+@pytest.mark.parametrize("defect", MALFORMED_DEFECTS)
+@given(data=st.data())
+def test_malformed_input_raises_a_clear_error_naming_the_argument(implementation, defect, data):
+    call = data.draw(malformed_rnnt_calls(defect))
     with pytest.raises(call.error) as raised:
         rnnt_loss(**call.kwargs, implementation=implementation)
     assert call.names in str(raised.value), (call.defect, str(raised.value))
