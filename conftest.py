@@ -2,7 +2,7 @@
 
 Hypothesis profile, chosen by RNNT_PARITY_HYPOTHESIS_PROFILE (default "ci" under CI=true,
 else "dev"):
-    ci        derandomized, no deadline, 50 examples: reproducible and inside CI's budget.
+    ci        derandomized, no deadline, 200 examples: reproducible, about a minute here.
     dev       random, no deadline, 100 examples: the everyday local run.
     thorough  random, no deadline, 2,000 examples: long searches, run by hand.
 
@@ -23,7 +23,7 @@ from rnnt_parity.pytest_plugin import GPU_SKIP_REASON
 # function_scoped_fixture: `device` and the stand-in module are stateless across examples.
 _SUPPRESSED = [HealthCheck.too_slow, HealthCheck.data_too_large,
                HealthCheck.function_scoped_fixture]
-settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50,
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=200,
                           suppress_health_check=_SUPPRESSED, print_blob=True)
 settings.register_profile("dev", deadline=None, max_examples=100,
                           suppress_health_check=_SUPPRESSED)

@@ -107,13 +107,14 @@ def test_torchaudio_accepts_blank_inside_targets_and_returns_a_number():
                   blank=0)
 
 
-def test_torchaudio_returns_uninitialised_memory_for_logit_length_zero():
-    """The length-0 utterance's 'loss' is whatever was in memory, not a loss; the oracle
-    raises instead."""
+def test_torchaudio_accepts_logit_length_zero_without_error():
+    """The length-0 utterance's 'loss' is whatever was in memory (seen here: -6e-26,
+    -4.6e-41, -4.5e+21, -1.4e+08), so only the absence of an error can be asserted; the
+    oracle raises instead."""
     torch.manual_seed(0)
     losses = F.rnnt_loss(torch.randn(2, 3, 3, 4), int32([[1, 2], [1, 2]]), int32([3, 0]),
                          int32([2, 2]), blank=0, reduction="none")
-    assert abs(float(losses[1])) < 1e-20 or abs(float(losses[1])) > 1e20
+    assert losses.shape == (2,)
     with pytest.raises(ValueError, match=r"logit_lengths\[1\] = 0"):
         rnnt_loss(np.zeros((2, 3, 3, 4)), np.ones((2, 2), dtype=np.int64), np.array([3, 0]),
                   np.array([2, 2]), blank=0)
