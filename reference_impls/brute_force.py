@@ -10,12 +10,8 @@ import math
 
 import numpy as np
 
-from reference_impls.rnnt.validation import (
-    check_float_array,
-    check_int_array,
-    check_labels,
-    normalise_blank,
-)
+from reference_impls.checks import check_float_array, check_int_array, normalise_blank
+from reference_impls.rnnt.validation import check_labels
 
 MAX_ALIGNMENTS = 200_000
 

@@ -37,11 +37,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from reference_impls.checks import check_finite_scalar, check_reduction
 from reference_impls.rnnt import kernels, spec
 from reference_impls.rnnt.validation import (
     RNNTBatch,
-    check_finite_scalar,
-    check_reduction,
     report_undefined_rows,
     validate_rnnt_batch,
 )
