@@ -1,6 +1,7 @@
 """Brute-force losses: enumerate every alignment of a tiny lattice and sum its probability.
 
-No recursion, no dynamic programming: the oracle's own oracle for tiny shapes.
+No recursion, no dynamic programming: the oracle's own oracle for tiny shapes. RNN-T sums
+the C(T-1+U, U) monotone alignments; CTC enumerates all C^T frame paths and collapses each.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import math
 
 import numpy as np
 
-from reference_impls.checks import check_float_array, check_int_array, normalise_blank
+from reference_impls.checks import check_array, check_float_array, check_int_array, normalise_blank
 from reference_impls.rnnt.validation import check_labels
 
 MAX_ALIGNMENTS = 200_000
@@ -74,3 +75,54 @@ def rnnt_brute_force_loss(log_probs: np.ndarray, targets: np.ndarray, blank: int
     if peak == -math.inf:
         return math.inf
     return -(peak + math.log(math.fsum(math.exp(p - peak) for p in path_log_probs)))
+
+
+def ctc_collapse(path, blank: int) -> tuple[int, ...]:
+    """B(path): merge runs of the same output, then drop blanks (Graves 2006, section 3.1)."""
+    merged = [k for i, k in enumerate(path) if i == 0 or k != path[i - 1]]
+    return tuple(int(k) for k in merged if k != blank)
+
+
+def ctc_labelling_log_probs(log_probs: np.ndarray, blank: int = 0) -> dict[tuple[int, ...], float]:
+    """log P(l | x) of every labelling l reachable in T frames, by enumerating all C^T paths.
+
+    Args:
+        log_probs: `(T, C)` log-probabilities.
+        blank: blank index.
+
+    Raises:
+        ValueError: if C^T exceeds MAX_ALIGNMENTS, or bad input.
+    """
+    log_probs = check_float_array(log_probs, "log_probs", ndim=2).astype(np.float64)
+    num_frames, classes = log_probs.shape
+    blank = normalise_blank(blank, classes)
+    if classes ** num_frames > MAX_ALIGNMENTS:
+        raise ValueError(f"C^T = {classes}^{num_frames} paths is more than "
+                         f"MAX_ALIGNMENTS={MAX_ALIGNMENTS}")
+    grouped: dict[tuple[int, ...], list[float]] = {}
+    for path in itertools.product(range(classes), repeat=num_frames):
+        score = float(sum(log_probs[t, k] for t, k in enumerate(path)))
+        grouped.setdefault(ctc_collapse(path, blank), []).append(score)
+    result = {}
+    for labelling, scores in grouped.items():
+        peak = max(scores)
+        result[labelling] = peak if peak == -math.inf else peak + math.log(
+            math.fsum(math.exp(s - peak) for s in scores))
+    return result
+
+
+def ctc_brute_force_loss(log_probs: np.ndarray, targets: np.ndarray, blank: int = 0) -> float:
+    """-log P(targets | x) for one utterance by summing every path that collapses to it.
+
+    Args:
+        log_probs: `(T, C)` log-probabilities; targets: `(S,)` labels; blank: blank index.
+
+    Returns:
+        The loss (+inf when no path of T frames collapses to the targets).
+    """
+    targets = check_array(targets, "targets")
+    if targets.ndim != 1 or not np.issubdtype(targets.dtype, np.integer):
+        raise ValueError(f"targets must be a 1-D integer array, got {targets.dtype} "
+                         f"{targets.shape}")
+    probabilities = ctc_labelling_log_probs(log_probs, blank)
+    return -probabilities.get(tuple(int(k) for k in targets), -math.inf)
