@@ -1,10 +1,11 @@
 """The registered parity checks that `rnnt-parity check` runs on the built-in fixtures.
 
-For every hand-worked fixture:
+For every hand-worked RNN-T and CTC fixture:
   * the oracle (Numba) against the hand derivation (loss, and gradient where derived);
   * the oracle's spec against its Numba kernels (float64);
-  * every production backend, on every device here, against the oracle (loss and logits
-    gradient, float32). A backend that cannot run here is reported as skipped, with why.
+  * every production backend, on every device here (and, for torch's CTC on CUDA, on both
+    its native and cuDNN paths), against the oracle: loss and logits gradient, float32.
+    A backend or path that cannot run here is reported as skipped, with why.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reference_impls.ctc import ctc_logits_gradient, ctc_loss
 from reference_impls.rnnt import rnnt_loss
+from reference_impls.rnnt.spec import log_softmax
 from rnnt_parity.backends import RNNT_LOSS_BACKENDS, BackendUnavailable
-from rnnt_parity.compare import Comparison, compare, rnnt_magnitudes, tolerance_for
-from rnnt_parity.fixtures import RNNTFixture
+from rnnt_parity.backends.torch_ctc import CTC_PATHS, TorchCTCLoss
+from rnnt_parity.compare import Comparison, compare, ctc_magnitudes, rnnt_magnitudes, tolerance_for
+from rnnt_parity.fixtures import CTCFixture, RNNTFixture
+
+CTC_BACKEND = TorchCTCLoss()
 
 PASS, FAIL, SKIP = "pass", "FAIL", "skip"
 
@@ -101,13 +107,91 @@ def available_devices() -> list[str]:
     return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
 
 
-def run_checks(fixtures: list[RNNTFixture], backends=None, devices=None) -> Iterator[CheckResult]:
-    """Yield every registered check's result, fixture by fixture."""
-    backends = list(RNNT_LOSS_BACKENDS) if backends is None else backends
+def ctc_oracle(fixture: CTCFixture, implementation="numba"):
+    return ctc_loss(fixture.log_probs, fixture.targets, fixture.input_lengths,
+                    fixture.target_lengths, blank=fixture.blank, reduction="none",
+                    implementation=implementation)
+
+
+def check_ctc_against_derivation(fixture: CTCFixture) -> CheckResult:
+    loss, grad = ctc_oracle(fixture)
+    comparisons = [compare(loss, fixture.expected_loss, fixture.tolerance, fixture.expected_loss)]
+    if fixture.expected_grad is not None:
+        comparisons.append(compare(grad, fixture.expected_grad, fixture.tolerance,
+                                   fixture.expected_loss, batch_axis=1))
+    what = "loss+grad" if fixture.expected_grad is not None else "loss"
+    return _result(f"{fixture.name} [{what}]", "oracle vs hand derivation", comparisons)
+
+
+def check_ctc_spec_vs_numba(fixture: CTCFixture) -> CheckResult:
+    spec_loss, spec_grad = ctc_oracle(fixture, implementation="spec")
+    fast_loss, fast_grad = ctc_oracle(fixture)
+    tolerance = tolerance_for("float64", "any", "ctc.oracle_spec_vs_numba")
+    return _result(f"{fixture.name} [float64]", "oracle spec vs numba", [
+        compare(fast_loss, spec_loss, tolerance, spec_loss),
+        compare(fast_grad, spec_grad, tolerance, spec_loss, batch_axis=1)])
+
+
+def check_ctc_backend(fixture: CTCFixture, device: str, path: str,
+                      dtype: str = "float32") -> CheckResult:
+    """torch's CTC on the fixture's log-probs used as logits (log_softmax is idempotent)."""
+    check = f"{fixture.name} [{dtype}, {device}, {path}]"
+    implementations = "torch CTC vs oracle"
+    try:
+        result = CTC_BACKEND(fixture.log_probs, fixture.targets, fixture.input_lengths,
+                             fixture.target_lengths, blank=fixture.blank, reduction="none",
+                             device=device, dtype=dtype, path=path)
+    except BackendUnavailable as reason:
+        return CheckResult(check, implementations, None, None, "-", SKIP, str(reason))
+    rounded = fixture.log_probs.astype(dtype).astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        log_probs = log_softmax(rounded)
+    loss, grad = ctc_loss(log_probs, fixture.targets, fixture.input_lengths,
+                          fixture.target_lengths, blank=fixture.blank, reduction="none")
+    magnitudes = ctc_magnitudes(rounded, fixture.input_lengths, loss)
+    comparisons = [compare(result.loss, loss, tolerance_for(dtype, device, "ctc.loss"),
+                           magnitudes)]
+    if fixture.loss_is_finite:
+        expected_grad = ctc_logits_gradient(log_probs, grad, fixture.input_lengths)
+        comparisons.append(compare(valid_frames_only(result.grad, fixture.input_lengths),
+                                   expected_grad, tolerance_for(dtype, device, "ctc.grad"),
+                                   magnitudes, batch_axis=1))
+    return _result(check, implementations, comparisons)
+
+
+def valid_frames_only(grad: np.ndarray, input_lengths) -> np.ndarray:
+    """`(T, B, C)` gradient with frames past each input length set to 0.
+
+    torch's ctc_loss gives 0 there, but log_softmax's backward turns 0 * exp(NaN) into NaN
+    when padding logits hold NaN (see README); the oracle's contract covers valid frames.
+    """
+    grad = grad.copy()
+    frames = np.arange(grad.shape[0])[:, None] >= np.asarray(input_lengths)[None, :]
+    grad[frames] = 0.0
+    return grad
+
+
+def run_checks(fixtures: list[RNNTFixture], backends=None, devices=None,
+               ctc_fixtures: list[CTCFixture] = ()) -> Iterator[CheckResult]:
+    """Yield every registered check's result, fixture by fixture.
+
+    `backends` filters by name (RNN-T: "torchaudio", "warprnnt"; CTC: "torch").
+    """
+    backends = [*RNNT_LOSS_BACKENDS, CTC_BACKEND.name] if backends is None else backends
     devices = available_devices() if devices is None else devices
     for fixture in fixtures:
         yield check_against_derivation(fixture)
         yield check_spec_vs_numba(fixture)
         for backend_name in backends:
+            if backend_name not in RNNT_LOSS_BACKENDS:
+                continue
             for device in devices:
                 yield check_backend(fixture, backend_name, device)
+    for fixture in ctc_fixtures:
+        yield check_ctc_against_derivation(fixture)
+        yield check_ctc_spec_vs_numba(fixture)
+        if CTC_BACKEND.name not in backends:
+            continue
+        for device in devices:
+            for path in CTC_PATHS if device == "cuda" else ("native",):
+                yield check_ctc_backend(fixture, device, path)

@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from rnnt_parity.checks import FAIL, SKIP, available_devices, run_checks
-from rnnt_parity.fixtures import DEFAULT_FIXTURE_DIR, load_rnnt_fixtures
+from rnnt_parity.checks import CTC_BACKEND, FAIL, SKIP, available_devices, run_checks
+from rnnt_parity.fixtures import DEFAULT_FIXTURE_ROOT, load_ctc_fixtures, load_rnnt_fixtures
 
 
 def _shape(text: str) -> tuple[int, int, int, int]:
@@ -37,8 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     check = commands.add_parser("check", help="run every parity check on the fixtures")
-    check.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURE_DIR,
-                       help=f"folder of RNN-T fixture JSON files (default {DEFAULT_FIXTURE_DIR})")
+    check.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURE_ROOT,
+                       help="folder holding rnnt/ and ctc/ fixture JSON files "
+                            f"(default {DEFAULT_FIXTURE_ROOT})")
     check.add_argument("--backend", action="append", choices=None,
                        help="production backend to check (repeatable; default: all)")
     check.add_argument("--device", action="append", choices=("cpu", "cuda"),
@@ -69,14 +70,16 @@ def _number(value) -> str:
 def run_check(args) -> int:
     from rnnt_parity.backends import RNNT_LOSS_BACKENDS
 
+    known = sorted([*RNNT_LOSS_BACKENDS, CTC_BACKEND.name])
     for name in args.backend or []:
-        if name not in RNNT_LOSS_BACKENDS:
-            print(f"rnnt-parity: unknown backend {name!r}; known: {sorted(RNNT_LOSS_BACKENDS)}",
-                  file=sys.stderr)
+        if name not in known:
+            print(f"rnnt-parity: unknown backend {name!r}; known: {known}", file=sys.stderr)
             return 2
-    fixtures = load_rnnt_fixtures(args.fixtures)
+    fixtures = load_rnnt_fixtures(args.fixtures / "rnnt")
+    ctc_fixtures = load_ctc_fixtures(args.fixtures / "ctc")
     devices = args.device or available_devices()
-    results = list(run_checks(fixtures, backends=args.backend, devices=devices))
+    results = list(run_checks(fixtures, backends=args.backend, devices=devices,
+                              ctc_fixtures=ctc_fixtures))
     rows = [(r.check, r.implementations, _number(r.max_abs), _number(r.max_rel), r.tolerance,
              r.verdict + (f" ({r.detail})" if r.detail else "")) for r in results]
     print(format_table(rows, ("check", "implementations", "max abs err", "max rel err",
@@ -84,7 +87,7 @@ def run_check(args) -> int:
     failed = sum(r.verdict == FAIL for r in results)
     skipped = sum(r.verdict == SKIP for r in results)
     print(f"\n{len(results) - failed - skipped} passed, {failed} failed, {skipped} skipped "
-          f"({len(fixtures)} fixtures from {args.fixtures})")
+          f"({len(fixtures)} RNN-T and {len(ctc_fixtures)} CTC fixtures from {args.fixtures})")
     return 1 if failed else 0
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rnnt_parity.compare import compare, tolerance_for
 
 
-def assert_within(actual, expected, tolerance, magnitudes=None, what=""):
+def assert_within(actual, expected, tolerance, magnitudes=None, what="", batch_axis=0):
     """Fail with the worst element if `actual` is not within `tolerance` of `expected`."""
-    result = compare(actual, expected, tolerance, magnitudes)
+    result = compare(actual, expected, tolerance, magnitudes, batch_axis)
     assert result.passed, (
         f"{what}: max abs err {result.max_abs:.3e} at {result.worst_index} exceeds "
         f"{tolerance.name} ({tolerance.describe()}; {tolerance.reason})")

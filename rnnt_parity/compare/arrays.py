@@ -44,8 +44,22 @@ def rnnt_magnitudes(logits, logit_lengths, target_lengths, losses) -> np.ndarray
     return magnitudes
 
 
-def utterance_scale(magnitudes, shape: tuple[int, ...]) -> np.ndarray:
-    """max(1, |magnitude_b|) broadcast to `shape`, whose leading axis is the batch.
+def ctc_magnitudes(logits, input_lengths, losses) -> np.ndarray:
+    """Per utterance of `(T, B, C)` logits: max(|loss_b|, T_b * max |logit| over its frames).
+
+    torch rounds each log-prob at the size of its logit and a CTC path sums T of them.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    magnitudes = np.abs(np.asarray(losses, dtype=np.float64)).reshape(-1).copy()
+    for b, t_len in enumerate(input_lengths):
+        valid = logits[:t_len, b]
+        peak = np.max(np.abs(valid[np.isfinite(valid)]), initial=0.0)
+        magnitudes[b] = np.nanmax([magnitudes[b], t_len * peak])
+    return magnitudes
+
+
+def utterance_scale(magnitudes, shape: tuple[int, ...], batch_axis: int = 0) -> np.ndarray:
+    """max(1, |magnitude_b|) broadcast to `shape`, whose axis `batch_axis` is the batch.
 
     For a 0-d `shape` (a reduced loss) the scale is max(1, max_b |magnitude_b|).
     """
@@ -53,14 +67,18 @@ def utterance_scale(magnitudes, shape: tuple[int, ...]) -> np.ndarray:
     scale[~np.isfinite(scale)] = 1.0
     if not shape:
         return np.asarray(scale.max())
-    return scale.reshape((-1,) + (1,) * (len(shape) - 1)) * np.ones(shape)
+    layout = [1] * len(shape)
+    layout[batch_axis] = -1
+    return scale.reshape(layout) * np.ones(shape)
 
 
-def compare(actual, expected, tolerance: Tolerance, magnitudes=None) -> Comparison:
+def compare(actual, expected, tolerance: Tolerance, magnitudes=None,
+            batch_axis: int = 0) -> Comparison:
     """Compare two arrays of one shape.
 
     `magnitudes` (per utterance: the losses, or `rnnt_magnitudes`) is needed when the
-    tolerance is scaled; the leading axis of a non-scalar array is the batch.
+    tolerance is scaled; `batch_axis` of a non-scalar array is the batch (1 for CTC's
+    `(T, B, C)`).
 
     Non-finite elements pass only where both arrays hold the same value (NaN matches NaN).
     """
@@ -71,7 +89,7 @@ def compare(actual, expected, tolerance: Tolerance, magnitudes=None) -> Comparis
     if tolerance.scaled:
         if magnitudes is None:
             raise ValueError(f"tolerance {tolerance.name} is scaled: pass magnitudes")
-        scale = utterance_scale(magnitudes, expected.shape)
+        scale = utterance_scale(magnitudes, expected.shape, batch_axis if expected.ndim else 0)
     else:
         scale = 1.0
     both_nan = np.isnan(actual) & np.isnan(expected)

@@ -51,8 +51,8 @@ TOLERANCES: dict[tuple[str, str, str], Tolerance] = {
     ("float64", "any", "rnnt.shifted_logits"): Tolerance(
         "rnnt.shifted_logits", 0.0, 5e-11, True,
         "logits shifted by up to 50 are rounded at that magnitude: 50 eps64 each, summed"),
-    ("float64", "any", "rnnt.finite_difference"): Tolerance(
-        "rnnt.finite_difference", 1e-6, 1e-7, False,
+    ("float64", "any", "finite_difference"): Tolerance(
+        "finite_difference", 1e-6, 1e-7, False,
         "central difference with step 1e-6 in float64: truncation O(h^2), rounding 1e-16/h"),
     ("float32", "any", "rnnt.oracle_float32"): Tolerance(
         "rnnt.oracle_float32", 0.0, 4 * EPS32, True,
@@ -75,6 +75,39 @@ TOLERANCES: dict[tuple[str, str, str], Tolerance] = {
     ("float16", "cuda", "rnnt.grad"): Tolerance(
         "rnnt.float16_cuda.grad", 0.0, 2 * EPS16, True,
         "gradient stored in fp16: half an ulp of values up to 1, plus the fp32 kernel error"),
+    ("float64", "any", "ctc.oracle_spec_vs_numba"): Tolerance(
+        "ctc.oracle_spec_vs_numba", 1e-12, 1e-12, True,
+        "same float64 recursions (Graves 2006), different log-add form"),
+    ("float64", "any", "ctc.brute_force"): Tolerance(
+        "ctc.brute_force", 1e-12, 1e-12, True,
+        "float64 fsum over every frame path vs float64 lattice recursion"),
+    ("float32", "any", "ctc.oracle_float32"): Tolerance(
+        "ctc.oracle_float32", 0.0, 4 * EPS32, True,
+        "float32 input, float64 lattice; gradient rounded to float32 (half an ulp of <= 1)"),
+    ("float64", "cpu", "ctc.loss"): Tolerance(
+        "ctc.float64_cpu.loss", 1e-12, 1e-12, True,
+        "torch float64 vs oracle float64 (2e-15 seen)"),
+    ("float64", "cpu", "ctc.grad"): Tolerance(
+        "ctc.float64_cpu.grad", 1e-12, 1e-12, True,
+        "torch float64 vs oracle float64, logits gradient (2e-15 seen)"),
+    ("float32", "cpu", "ctc.loss"): Tolerance(
+        "ctc.float32_cpu.loss", 0.0, 16 * EPS32, True,
+        "float32 log_softmax and lattice, m = max(|loss|, T max|logit|) (1.5 eps32*m seen)"),
+    ("float32", "cpu", "ctc.grad"): Tolerance(
+        "ctc.float32_cpu.grad", 0.0, 16 * EPS32, True,
+        "float32 exp(alpha+beta-logP) per state, m as for the loss (3.0 eps32*m seen)"),
+    ("float32", "cuda", "ctc.loss"): Tolerance(
+        "ctc.float32_cuda.loss", 0.0, 16 * EPS32, True,
+        "native and cuDNN float32 kernels; not measured here (no GPU): the CPU bound"),
+    ("float32", "cuda", "ctc.grad"): Tolerance(
+        "ctc.float32_cuda.grad", 0.0, 16 * EPS32, True,
+        "native and cuDNN float32 kernels; not measured here (no GPU): the CPU bound"),
+    ("float64", "cuda", "ctc.loss"): Tolerance(
+        "ctc.float64_cuda.loss", 1e-12, 1e-12, True,
+        "native float64 CUDA kernel vs oracle float64; other summation order"),
+    ("float64", "cuda", "ctc.grad"): Tolerance(
+        "ctc.float64_cuda.grad", 1e-12, 1e-12, True,
+        "native float64 CUDA kernel vs oracle float64; other summation order"),
     ("published", "any", "published_6_decimals"): Tolerance(
         "published_6_decimals", 0.0, 1e-6, False,
         "printed to 6 decimals (5e-7 rounding) from a float32 run (5.6e-7 seen in all)"),

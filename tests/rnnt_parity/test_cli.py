@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from rnnt_parity.cli import main
-from rnnt_parity.fixtures import DEFAULT_FIXTURE_DIR
+from rnnt_parity.fixtures import DEFAULT_FIXTURE_ROOT
 
 
 def test_check_passes_on_the_built_in_fixtures(capsys):
@@ -24,9 +24,8 @@ def test_check_passes_on_the_built_in_fixtures(capsys):
 
 
 def test_check_fails_when_a_fixture_disagrees_with_the_oracle(tmp_path, capsys):
-    for path in DEFAULT_FIXTURE_DIR.glob("*.json"):
-        shutil.copy(path, tmp_path)
-    broken = tmp_path / "seed_example2_binary_uniform.json"
+    shutil.copytree(DEFAULT_FIXTURE_ROOT, tmp_path, dirs_exist_ok=True)
+    broken = tmp_path / "rnnt" / "seed_example2_binary_uniform.json"
     data = json.loads(broken.read_text())
     data["expected"]["loss"] = [1.3863]
     broken.write_text(json.dumps(data))

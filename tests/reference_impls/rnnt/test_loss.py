@@ -22,7 +22,7 @@ from rnnt_parity.strategies import (
 from tests.helpers import assert_within, spec_vs_numba
 
 IMPLEMENTATIONS = ("numba", "spec")
-FINITE_DIFFERENCE = tolerance_for("float64", "any", "rnnt.finite_difference")
+FINITE_DIFFERENCE = tolerance_for("float64", "any", "finite_difference")
 STEP = 1e-6
 
 
