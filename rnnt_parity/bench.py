@@ -1,4 +1,8 @@
-"""`rnnt-parity bench loss`: time the oracle's fast path against torchaudio on the CPU.
+"""`rnnt-parity bench loss` and `bench ctc`: time the oracle's fast paths against production.
+
+`bench loss`: RNN-T loss + gradient, oracle vs torchaudio (CPU).
+`bench ctc`: CTC loss + gradient, oracle vs torch.nn.functional.ctc_loss (CPU), and prefix
+beam search (beam 16, no LM) alone.
 
 Each (implementation, shape) runs in its own child process, so that its memory is its own.
 Peak extra memory is the largest resident set size sampled (every millisecond, from
@@ -22,7 +26,8 @@ import time
 import numpy as np
 
 DEFAULT_SHAPES = ((4, 150, 40, 1024), (8, 200, 50, 29), (1, 500, 100, 1024), (16, 1000, 100, 29))
-IMPLEMENTATIONS = ("oracle", "torchaudio")
+DEFAULT_CTC_SHAPES = ((1000, 16, 29, 200), (500, 8, 1024, 100))
+BEAM_SEARCH_SHAPE = (1000, 29, 16)
 
 
 def make_inputs(batch, frames, labels, vocab, seed=0):
@@ -90,10 +95,61 @@ class PeakRSS:
         return self.peak - self.start
 
 
+def make_ctc_inputs(frames, batch, classes, labels, seed=0):
+    """float32 log-probs `(T, B, C)`, labels avoiding blank 0 and adjacent repeats, full lengths."""
+    rng = np.random.default_rng(seed)
+    logits = rng.standard_normal((frames, batch, classes), dtype=np.float32)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    targets = rng.integers(1, classes, (batch, labels))
+    for s in range(1, labels):
+        repeat = targets[:, s] == targets[:, s - 1]
+        targets[repeat, s] = targets[repeat, s] % (classes - 1) + 1
+    return (log_probs, targets, np.full(batch, frames, dtype=np.int64),
+            np.full(batch, labels, dtype=np.int64))
+
+
+def _oracle_ctc_call(inputs):
+    from reference_impls.ctc import ctc_loss
+
+    ctc_loss(*make_ctc_inputs(3, 1, 3, 1))
+    return lambda: ctc_loss(*inputs)
+
+
+def _torch_ctc_call(inputs):
+    import torch
+    import torch.nn.functional as F
+
+    def call(log_probs, targets, input_lengths, target_lengths):
+        leaf = torch.from_numpy(log_probs).requires_grad_(True)
+        loss = F.ctc_loss(leaf, torch.from_numpy(targets), torch.from_numpy(input_lengths),
+                          torch.from_numpy(target_lengths))
+        loss.backward()
+        return loss.item(), leaf.grad
+
+    call(*make_ctc_inputs(3, 1, 3, 1))
+    return lambda: call(*inputs)
+
+
+def _beam_search_call(inputs):
+    from reference_impls.ctc.decode import prefix_beam_search
+
+    log_probs, beam = inputs
+    return lambda: prefix_beam_search(log_probs, beam_size=beam)
+
+
+CALLS = {"oracle": (_oracle_call, make_inputs), "torchaudio": (_torchaudio_call, make_inputs),
+         "oracle-ctc": (_oracle_ctc_call, make_ctc_inputs),
+         "torch-ctc": (_torch_ctc_call, make_ctc_inputs),
+         "beam-search": (_beam_search_call,
+                         lambda frames, classes, beam: (make_ctc_inputs(frames, 1, classes, 1)[0][
+                             :, 0].astype(np.float64), beam))}
+
+
 def measure_in_this_process(implementation: str, shape, repeats: int) -> dict:
-    """Median seconds of loss + gradient and the peak extra memory, in this process."""
-    inputs = make_inputs(*shape)
-    call = {"oracle": _oracle_call, "torchaudio": _torchaudio_call}[implementation](inputs)
+    """Median seconds of one call and the peak extra memory, in this process."""
+    build, make = CALLS[implementation]
+    inputs = make(*shape)
+    call = build(inputs)
     times = []
     with PeakRSS() as memory:
         for _ in range(repeats):
@@ -104,6 +160,28 @@ def measure_in_this_process(implementation: str, shape, repeats: int) -> dict:
             del result
     return {"median_s": statistics.median(times), "peak_extra_bytes": memory.extra_bytes,
             "logits_bytes": inputs[0].nbytes}
+
+
+def run_ctc_benchmark(shapes=DEFAULT_CTC_SHAPES, repeats: int = 3, out=print) -> list[dict]:
+    """CTC loss + gradient, oracle vs torch CPU, and prefix beam search; print a table."""
+    rows = []
+    header = f"{'(T, B, C, S)':>22} {'oracle s':>9} {'torch s':>9} {'ratio':>6}"
+    out(header)
+    out("-" * len(header))
+    for shape in shapes:
+        oracle = measure("oracle-ctc", shape, repeats)
+        peer = measure("torch-ctc", shape, repeats)
+        ratio = oracle["median_s"] / peer["median_s"]
+        out(f"{str(tuple(shape)):>22} {oracle['median_s']:9.3f} {peer['median_s']:9.3f} "
+            f"{ratio:6.3f}")
+        rows.append({"shape": list(shape), "oracle": oracle, "torch": peer, "ratio": ratio})
+    frames, classes, beam = BEAM_SEARCH_SHAPE
+    search = measure("beam-search", BEAM_SEARCH_SHAPE, repeats)
+    out(f"prefix beam search, T={frames}, C={classes}, beam {beam}, no LM: "
+        f"{search['median_s']:.3f} s")
+    out(f"median of {repeats} runs each; loss + gradient, float32 log-probs, reduction 'mean'")
+    rows.append({"beam_search": search})
+    return rows
 
 
 def measure(implementation: str, shape, repeats: int) -> dict:

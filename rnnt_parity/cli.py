@@ -2,6 +2,7 @@
 
     rnnt-parity check [--fixtures DIR] [--backend NAME ...] [--device cpu|cuda ...]
     rnnt-parity bench loss [--shape B,T,U,V ...] [--repeats N]
+    rnnt-parity bench ctc [--shape T,B,C,S ...] [--repeats N]
 
 `check` runs every registered parity check on the fixtures and exits 1 if any fails.
 """
@@ -16,14 +17,18 @@ from rnnt_parity.checks import CTC_BACKEND, FAIL, SKIP, available_devices, run_c
 from rnnt_parity.fixtures import DEFAULT_FIXTURE_ROOT, load_ctc_fixtures, load_rnnt_fixtures
 
 
-def _shape(text: str) -> tuple[int, int, int, int]:
-    try:
-        values = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        values = ()
-    if len(values) != 4 or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"shape must be B,T,U,V positive integers, got {text!r}")
-    return values
+def _shape_parser(axes: str):
+    def parse(text: str) -> tuple[int, int, int, int]:
+        try:
+            values = tuple(int(part) for part in text.split(","))
+        except ValueError:
+            values = ()
+        if len(values) != 4 or min(values) < 1:
+            raise argparse.ArgumentTypeError(
+                f"shape must be {axes} positive integers, got {text!r}")
+        return values
+
+    return parse
 
 
 def _positive_int(text: str) -> int:
@@ -48,9 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="benchmarks")
     bench_commands = bench.add_subparsers(dest="benchmark", required=True)
     loss = bench_commands.add_parser("loss", help="oracle fast path vs torchaudio, CPU")
-    loss.add_argument("--shape", type=_shape, action="append",
+    loss.add_argument("--shape", type=_shape_parser("B,T,U,V"), action="append",
                       help="B,T,U,V (repeatable; default: the four shapes of the README)")
     loss.add_argument("--repeats", type=_positive_int, default=3)
+    ctc = bench_commands.add_parser("ctc", help="CTC oracle vs torch CPU, and beam search")
+    ctc.add_argument("--shape", type=_shape_parser("T,B,C,S"), action="append",
+                     help="T,B,C,S (repeatable; default: the two shapes of the README)")
+    ctc.add_argument("--repeats", type=_positive_int, default=3)
     return parser
 
 
@@ -96,9 +105,12 @@ def main(argv=None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
-        from rnnt_parity.bench import DEFAULT_SHAPES, run_loss_benchmark
+        from rnnt_parity import bench
 
-        run_loss_benchmark(args.shape or DEFAULT_SHAPES, args.repeats)
+        if args.benchmark == "loss":
+            bench.run_loss_benchmark(args.shape or bench.DEFAULT_SHAPES, args.repeats)
+        else:
+            bench.run_ctc_benchmark(args.shape or bench.DEFAULT_CTC_SHAPES, args.repeats)
         return 0
     except (FileNotFoundError, ValueError) as error:
         print(f"rnnt-parity: {error}", file=sys.stderr)

@@ -205,3 +205,156 @@ def _set(array: np.ndarray, index, value) -> np.ndarray:
     changed = array.copy()
     changed[index] = value
     return changed
+
+
+@dataclass(frozen=True)
+class CTCCase:
+    """One CTC batch: log_probs `(T, B, C)`, targets `(B, S)` padded, lengths `(B,)`, blank."""
+
+    log_probs: np.ndarray
+    targets: np.ndarray
+    input_lengths: np.ndarray
+    target_lengths: np.ndarray
+    blank: int
+
+    def arrays(self):
+        """(log_probs, targets, input_lengths, target_lengths), the positional arguments."""
+        return self.log_probs, self.targets, self.input_lengths, self.target_lengths
+
+    def concatenated_targets(self) -> np.ndarray:
+        """The targets in torch's 1-D concatenated form."""
+        return np.concatenate([self.targets[b, :n] for b, n in enumerate(self.target_lengths)]
+                              + [np.zeros(0, dtype=np.int64)])
+
+    def valid_frames(self) -> np.ndarray:
+        """`(T, B)` bool: True on each utterance's frames."""
+        return np.arange(self.log_probs.shape[0])[:, None] < self.input_lengths[None, :]
+
+
+def ctc_frames_needed(labels) -> int:
+    """The fewest frames CTC needs for `labels`: one each, plus a blank between repeats."""
+    return len(labels) + sum(1 for i in range(1, len(labels)) if labels[i] == labels[i - 1])
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    shifted = x - x.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+@st.composite
+def ctc_batches(draw, max_batch=3, max_frames=8, max_labels=4, min_classes=2, max_classes=6,
+                dtype=np.float64, logit_bound=10.0, hostile_padding=False, feasible=False,
+                full_lengths=False) -> CTCCase:
+    """Draw a CTC batch of normalised log-probs.
+
+    Args:
+        max_batch, max_frames, max_labels: upper bounds of B, T and S (S may be 0).
+        min_classes, max_classes: bounds of C (at least 2: blank and one label).
+        dtype: float32 or float64 log-probs.
+        logit_bound: the log-probs are log_softmax of logits in [-logit_bound, logit_bound].
+        hostile_padding: NaN frames and out-of-range labels outside the valid region.
+        feasible: every target fits its input length (S plus its adjacent repeats <= T).
+        full_lengths: every input length equals T (cuDNN's condition).
+    """
+    batch = draw(st.integers(1, max_batch))
+    frames = draw(st.integers(1, max_frames))
+    labels = draw(st.integers(0, max_labels))
+    classes = draw(st.integers(max(2, min_classes), max_classes))
+    blank = draw(blank_positions(classes))
+    logits = draw(arrays(np.float64, (frames, batch, classes),
+                         elements=st.floats(-logit_bound, logit_bound, width=32)))
+    log_probs = _log_softmax(logits).astype(dtype)
+    input_lengths = np.array(draw(st.lists(st.integers(1, frames), min_size=batch,
+                                           max_size=batch)), dtype=np.int64)
+    if full_lengths:
+        input_lengths[:] = frames
+    non_blank = [k for k in range(classes) if k != blank % classes]
+    targets = np.zeros((batch, labels), dtype=np.int64)
+    target_lengths = np.zeros(batch, dtype=np.int64)
+    for b in range(batch):
+        length = draw(st.integers(0, labels))
+        row = draw(st.lists(st.sampled_from(non_blank), min_size=length, max_size=length))
+        if feasible:
+            while row and ctc_frames_needed(row) > input_lengths[b]:
+                row = row[:-1]
+        targets[b, : len(row)] = row
+        target_lengths[b] = len(row)
+    case = CTCCase(log_probs, targets, input_lengths, target_lengths, blank)
+    if hostile_padding:
+        log_probs = log_probs.copy()
+        log_probs[~case.valid_frames()] = np.nan
+        targets = targets.copy()
+        targets[np.arange(labels)[None, :] >= target_lengths[:, None]] = classes + 7
+        case = CTCCase(log_probs, targets, input_lengths, target_lengths, blank)
+    return case
+
+
+CTC_MALFORMED_DEFECTS = (
+    "log_probs not an array", "log_probs 2-D", "log_probs integer dtype",
+    "targets float dtype", "targets 3-D", "targets batch mismatch",
+    "concatenated targets wrong total", "input_lengths batch mismatch", "input length zero",
+    "input length beyond T", "target length negative", "target length beyond S",
+    "blank out of range", "NaN in a valid frame", "+inf in a valid frame",
+    "reduction unknown", "zero_infinity not a bool", "label equals blank",
+    "label out of range",
+)
+
+
+@st.composite
+def malformed_ctc_calls(draw, defect: str | None = None) -> MalformedCall:
+    """A valid CTC batch with exactly one defect that a validating CTC loss must reject."""
+    if defect is not None and defect not in CTC_MALFORMED_DEFECTS:
+        raise ValueError(f"unknown defect {defect!r}; known: {CTC_MALFORMED_DEFECTS}")
+    defect = defect or draw(st.sampled_from(CTC_MALFORMED_DEFECTS))
+    needs_label = defect in ("label equals blank", "label out of range")
+    case = draw(ctc_batches(max_frames=5, max_labels=3).filter(
+        lambda c: not needs_label or c.target_lengths.max() > 0))
+    kwargs = {"log_probs": case.log_probs, "targets": case.targets,
+              "input_lengths": case.input_lengths, "target_lengths": case.target_lengths,
+              "blank": case.blank}
+    frames, batch, classes = case.log_probs.shape
+    b = draw(st.integers(0, batch - 1))
+    lb = int(np.flatnonzero(case.target_lengths > 0)[0]) if needs_label else 0
+    defects = {
+        "log_probs not an array": lambda: ({"log_probs": case.log_probs.tolist()}, TypeError,
+                                           "log_probs"),
+        "log_probs 2-D": lambda: ({"log_probs": case.log_probs[:, 0]}, ValueError, "log_probs"),
+        "log_probs integer dtype": lambda: ({"log_probs": case.log_probs.astype(np.int64)},
+                                            TypeError, "log_probs"),
+        "targets float dtype": lambda: ({"targets": case.targets.astype(np.float64)}, TypeError,
+                                        "targets"),
+        "targets 3-D": lambda: ({"targets": case.targets[None]}, ValueError, "targets"),
+        "targets batch mismatch": lambda: ({"targets": np.ones((batch + 1, 2), dtype=np.int64)},
+                                           ValueError, "targets"),
+        "concatenated targets wrong total": lambda: (
+            {"targets": np.ones(int(case.target_lengths.sum()) + 1, dtype=np.int64)},
+            ValueError, "targets"),
+        "input_lengths batch mismatch": lambda: ({"input_lengths": np.ones(batch + 1,
+                                                                           dtype=np.int64)},
+                                                 ValueError, "input_lengths"),
+        "input length zero": lambda: ({"input_lengths": _set(case.input_lengths, b, 0)},
+                                      ValueError, f"input_lengths[{b}]"),
+        "input length beyond T": lambda: ({"input_lengths": _set(case.input_lengths, b,
+                                                                 frames + 1)},
+                                          ValueError, f"input_lengths[{b}]"),
+        "target length negative": lambda: ({"target_lengths": _set(case.target_lengths, b, -1)},
+                                           ValueError, f"target_lengths[{b}]"),
+        "target length beyond S": lambda: ({"target_lengths": _set(case.target_lengths, b,
+                                                                   case.targets.shape[1] + 1)},
+                                           ValueError, f"target_lengths[{b}]"),
+        "blank out of range": lambda: ({"blank": classes}, ValueError, "blank"),
+        "NaN in a valid frame": lambda: ({"log_probs": _set(case.log_probs, (0, b, 0), np.nan)},
+                                         ValueError, f"log_probs[0, {b}, 0]"),
+        "+inf in a valid frame": lambda: ({"log_probs": _set(case.log_probs, (0, b, 0), np.inf)},
+                                          ValueError, f"log_probs[0, {b}, 0]"),
+        "reduction unknown": lambda: ({"reduction": "batchmean"}, ValueError, "reduction"),
+        "zero_infinity not a bool": lambda: ({"zero_infinity": "yes"}, TypeError,
+                                             "zero_infinity"),
+        "label equals blank": lambda: ({"targets": _set(case.targets, (lb, 0),
+                                                        case.blank % classes)},
+                                       ValueError, f"targets[{lb}, 0]"),
+        "label out of range": lambda: ({"targets": _set(case.targets, (lb, 0), classes)},
+                                       ValueError, f"targets[{lb}, 0]"),
+    }
+    change, error, names = defects[defect]()
+    return MalformedCall(defect, {**kwargs, **change}, error, names)

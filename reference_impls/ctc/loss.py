@@ -99,19 +99,27 @@ def ctc_logits_gradient(log_probs, grad_log_probs, input_lengths, *, batch_first
 
 
 def _numba_loss_and_grad(batch: CTCBatch, scale):
+    """Scaled kernels first; the utterances they flag are redone in log space."""
     max_t, batch_size, _ = batch.log_probs.shape
     num_states = 2 * batch.target_lengths + 1
     extended = np.full((batch_size, int(num_states.max())), batch.blank, dtype=np.int64)
     for b in range(batch_size):
         extended[b, 1: num_states[b]: 2] = batch.targets[b, : batch.target_lengths[b]]
-    alphas = np.full((batch_size, max_t, extended.shape[1]), -np.inf)
-    betas = np.full_like(alphas, -np.inf)
-    log_likelihood = np.empty(batch_size)
-    kernels.ctc_alphas_betas(batch.log_probs, extended, num_states, batch.input_lengths, alphas,
-                             betas, log_likelihood)
-    grad = np.empty_like(batch.log_probs)
-    kernels.ctc_log_probs_gradient(batch.log_probs, extended, num_states, batch.input_lengths,
-                                   alphas, betas, log_likelihood, scale, grad)
+    lattice_shape = (batch_size, max_t, extended.shape[1])
+    emissions, alphas, betas = np.zeros(lattice_shape), np.zeros(lattice_shape), np.zeros(
+        lattice_shape)
+    log_likelihood = np.full(batch_size, -np.inf)
+    needs_log_space = np.zeros(batch_size, dtype=np.bool_)
+    lattice = (batch.log_probs, extended, num_states, batch.input_lengths)
+    kernels.ctc_scaled_forward_backward(*lattice, emissions, alphas, betas, log_likelihood,
+                                        needs_log_space)
+    grad = np.zeros_like(batch.log_probs)
+    kernels.ctc_scaled_gradient(*lattice, emissions, alphas, betas, log_likelihood, scale,
+                                needs_log_space, grad)
+    if needs_log_space.any():
+        kernels.ctc_alphas_betas(*lattice, needs_log_space, alphas, betas, log_likelihood)
+        kernels.ctc_log_probs_gradient(*lattice, needs_log_space, alphas, betas, log_likelihood,
+                                       scale, grad)
     return -log_likelihood, grad
 
 

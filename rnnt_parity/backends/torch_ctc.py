@@ -51,12 +51,11 @@ class CTCResult:
 
 
 def cudnn_refusal(logits_shape, target_lengths, input_lengths, blank) -> str | None:
-    """Why cuDNN's CTC cannot run on this input (torch's own conditions), or None."""
+    """Why cuDNN's CTC cannot run on this input (torch's own conditions), or None.
+
+    The input conditions are checked first, so that they can be tested without a GPU.
+    """
     max_t = logits_shape[0]
-    if not torch.cuda.is_available():
-        return "CUDA is not available"
-    if not torch.backends.cudnn.is_available():
-        return "cuDNN is not available"
     if blank != 0:
         return f"cuDNN CTC needs blank = 0, got {blank}"
     if np.any(np.asarray(input_lengths) != max_t):
@@ -65,6 +64,10 @@ def cudnn_refusal(logits_shape, target_lengths, input_lengths, blank) -> str | N
         return "cuDNN CTC needs every target length below 256"
     if np.any(np.asarray(target_lengths) > np.asarray(input_lengths)):
         return "cuDNN CTC needs every target length at most its input length"
+    if not torch.cuda.is_available():
+        return "CUDA is not available"
+    if not torch.backends.cudnn.is_available():
+        return "cuDNN is not available"
     return None
 
 
