@@ -54,23 +54,31 @@ def oracle(fixture: RNNTFixture, implementation="numba", dtype=np.float64):
                      fastemit_lambda=fixture.fastemit_lambda, implementation=implementation)
 
 
-def check_against_derivation(fixture: RNNTFixture) -> CheckResult:
-    loss, grad = oracle(fixture)
+def derivation_result(fixture, loss, grad, batch_axis=0) -> CheckResult:
+    """The oracle's (loss, grad) against a fixture's hand-derived expectations."""
     comparisons = [compare(loss, fixture.expected_loss, fixture.tolerance, fixture.expected_loss)]
     if fixture.expected_grad is not None:
         comparisons.append(compare(grad, fixture.expected_grad, fixture.tolerance,
-                                   fixture.expected_loss))
+                                   fixture.expected_loss, batch_axis=batch_axis))
     what = "loss+grad" if fixture.expected_grad is not None else "loss"
     return _result(f"{fixture.name} [{what}]", "oracle vs hand derivation", comparisons)
 
 
-def check_spec_vs_numba(fixture: RNNTFixture) -> CheckResult:
-    spec_loss, spec_grad = oracle(fixture, implementation="spec")
-    fast_loss, fast_grad = oracle(fixture)
-    tolerance = tolerance_for("float64", "any", "rnnt.oracle_spec_vs_numba")
+def spec_vs_numba_result(fixture, spec, fast, quantity, batch_axis=0) -> CheckResult:
+    """The oracle's two implementations' (loss, grad) against each other, float64."""
+    tolerance = tolerance_for("float64", "any", quantity)
     return _result(f"{fixture.name} [float64]", "oracle spec vs numba", [
-        compare(fast_loss, spec_loss, tolerance, spec_loss),
-        compare(fast_grad, spec_grad, tolerance, spec_loss)])
+        compare(fast[0], spec[0], tolerance, spec[0]),
+        compare(fast[1], spec[1], tolerance, spec[0], batch_axis=batch_axis)])
+
+
+def check_against_derivation(fixture: RNNTFixture) -> CheckResult:
+    return derivation_result(fixture, *oracle(fixture))
+
+
+def check_spec_vs_numba(fixture: RNNTFixture) -> CheckResult:
+    return spec_vs_numba_result(fixture, oracle(fixture, implementation="spec"), oracle(fixture),
+                                "rnnt.oracle_spec_vs_numba")
 
 
 def check_backend(fixture: RNNTFixture, backend_name: str, device: str,
@@ -114,22 +122,12 @@ def ctc_oracle(fixture: CTCFixture, implementation="numba"):
 
 
 def check_ctc_against_derivation(fixture: CTCFixture) -> CheckResult:
-    loss, grad = ctc_oracle(fixture)
-    comparisons = [compare(loss, fixture.expected_loss, fixture.tolerance, fixture.expected_loss)]
-    if fixture.expected_grad is not None:
-        comparisons.append(compare(grad, fixture.expected_grad, fixture.tolerance,
-                                   fixture.expected_loss, batch_axis=1))
-    what = "loss+grad" if fixture.expected_grad is not None else "loss"
-    return _result(f"{fixture.name} [{what}]", "oracle vs hand derivation", comparisons)
+    return derivation_result(fixture, *ctc_oracle(fixture), batch_axis=1)
 
 
 def check_ctc_spec_vs_numba(fixture: CTCFixture) -> CheckResult:
-    spec_loss, spec_grad = ctc_oracle(fixture, implementation="spec")
-    fast_loss, fast_grad = ctc_oracle(fixture)
-    tolerance = tolerance_for("float64", "any", "ctc.oracle_spec_vs_numba")
-    return _result(f"{fixture.name} [float64]", "oracle spec vs numba", [
-        compare(fast_loss, spec_loss, tolerance, spec_loss),
-        compare(fast_grad, spec_grad, tolerance, spec_loss, batch_axis=1)])
+    return spec_vs_numba_result(fixture, ctc_oracle(fixture, implementation="spec"),
+                                ctc_oracle(fixture), "ctc.oracle_spec_vs_numba", batch_axis=1)
 
 
 def check_ctc_backend(fixture: CTCFixture, device: str, path: str,

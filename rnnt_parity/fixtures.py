@@ -30,18 +30,13 @@ REQUIRED_FIELDS = ("name", "description", "source", "derivation", "inputs", "exp
 
 
 @dataclass(frozen=True)
-class RNNTFixture:
+class Fixture:
+    """What every fixture has: its story, its expectations, its tolerance, its file."""
+
     name: str
     description: str
     source: str
     derivation: tuple[str, ...]
-    kind: str
-    logits: np.ndarray
-    targets: np.ndarray
-    logit_lengths: np.ndarray
-    target_lengths: np.ndarray
-    blank: int
-    fastemit_lambda: float
     expected_loss: np.ndarray
     expected_grad: np.ndarray | None
     tolerance: Tolerance
@@ -53,24 +48,23 @@ class RNNTFixture:
 
 
 @dataclass(frozen=True)
-class CTCFixture:
-    name: str
-    description: str
-    source: str
-    derivation: tuple[str, ...]
+class RNNTFixture(Fixture):
+    kind: str
+    logits: np.ndarray
+    targets: np.ndarray
+    logit_lengths: np.ndarray
+    target_lengths: np.ndarray
+    blank: int
+    fastemit_lambda: float
+
+
+@dataclass(frozen=True)
+class CTCFixture(Fixture):
     log_probs: np.ndarray
     targets: np.ndarray
     input_lengths: np.ndarray
     target_lengths: np.ndarray
     blank: int
-    expected_loss: np.ndarray
-    expected_grad: np.ndarray | None
-    tolerance: Tolerance
-    path: Path
-
-    @property
-    def loss_is_finite(self) -> bool:
-        return bool(np.all(np.isfinite(self.expected_loss)))
 
 
 def _read(path: Path, build):

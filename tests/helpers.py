@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rnnt_parity.compare import compare, tolerance_for
 
 
@@ -15,3 +17,10 @@ def assert_within(actual, expected, tolerance, magnitudes=None, what="", batch_a
 
 def spec_vs_numba():
     return tolerance_for("float64", "any", "rnnt.oracle_spec_vs_numba")
+
+
+def assert_rejected_with_a_named_error(loss_fn, call, **options):
+    """`loss_fn(**call.kwargs)` raises `call.error` whose message names `call.names`."""
+    with pytest.raises(call.error) as raised:
+        loss_fn(**call.kwargs, **options)
+    assert call.names in str(raised.value), (call.defect, str(raised.value))

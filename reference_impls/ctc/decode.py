@@ -147,6 +147,7 @@ def prefix_beam_search(log_probs: np.ndarray, beam_size: int = 16, blank: int = 
     Returns:
         The final beam, best first, as PrefixHypothesis. `acoustic` is log P(labels | x)
         summed over the paths the beam kept (exactly -ctc_loss when nothing was pruned).
+        Prefixes of probability 0 (e.g. "aa" with no frame left for its blank) are dropped.
     """
     log_probs = check_float_array(log_probs, "log_probs", ndim=2).astype(np.float64)
     num_frames, classes = log_probs.shape
@@ -187,7 +188,8 @@ def prefix_beam_search(log_probs: np.ndarray, beam_size: int = 16, blank: int = 
                     same[1] = log_add(same[1], p_label + p)
                 else:
                     entry[1] = log_add(entry[1], total + p)
-        ranked = sorted(following.items(), key=lambda item: -(
+        possible = [item for item in following.items() if max(item[1]) > NEG_INF]
+        ranked = sorted(possible, key=lambda item: -(
             log_add(*item[1]) + trie.lm_score[item[0]] + beta * len(trie.words[item[0]])))
         beam = {node: tuple(probabilities) for node, probabilities in ranked[:beam_size]}
 

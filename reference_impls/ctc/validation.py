@@ -115,7 +115,14 @@ def validate_ctc_batch(log_probs, targets, input_lengths, target_lengths, blank,
 
 
 def report_undefined_frames(log_probs: np.ndarray, batch: CTCBatch) -> None:
-    """ValueError for the first NaN or +inf log-prob inside an utterance's valid frames."""
+    """ValueError for the first NaN or +inf log-prob inside an utterance's valid frames.
+
+    One contiguous pass over `(T, B, C)`; the offending index is looked up only on failure.
+    """
+    undefined = (np.isnan(log_probs) | np.isposinf(log_probs)).any(axis=-1)
+    valid = np.arange(log_probs.shape[0])[:, None] < batch.input_lengths[None, :]
+    if not np.any(undefined & valid):
+        return
     for b in range(batch.batch_size):
         frames = log_probs[: batch.input_lengths[b], b]
         bad = np.argwhere(np.isnan(frames) | np.isposinf(frames))
