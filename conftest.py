@@ -20,6 +20,8 @@ from hypothesis import HealthCheck, settings
 
 from rnnt_parity.pytest_plugin import GPU_SKIP_REASON
 
+pytest_plugins = ("pytester",)
+
 # function_scoped_fixture: `device` and the stand-in module are stateless across examples.
 _SUPPRESSED = [HealthCheck.too_slow, HealthCheck.data_too_large,
                HealthCheck.function_scoped_fixture]
