@@ -56,3 +56,18 @@ def test_bench_runs_both_implementations_and_prints_the_ratio():
     assert done.returncode == 0, done.stderr
     row = done.stdout.splitlines()[2].split()
     assert row[:4] == ["(2,", "10,", "4,", "8)"] and float(row[6]) > 0
+
+
+def test_bench_ctc_runs_both_implementations_and_the_beam_search():
+    done = subprocess.run([sys.executable, "-m", "rnnt_parity.cli", "bench", "ctc", "--shape",
+                           "20,2,5,3", "--repeats", "1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    row = done.stdout.splitlines()[2].split()
+    assert row[:4] == ["(20,", "2,", "5,", "3)"] and float(row[6]) > 0
+    assert "prefix beam search, T=1000, C=29, beam 16" in done.stdout
+
+
+def test_check_counts_ctc_fixtures_and_the_torch_backend(capsys):
+    assert main(["check", "--backend", "torch", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "torch CTC vs oracle" in out and "9 CTC fixtures" in out
