@@ -25,6 +25,8 @@ import time
 
 import numpy as np
 
+from reference_impls.rnnt.spec import log_softmax
+
 DEFAULT_SHAPES = ((4, 150, 40, 1024), (8, 200, 50, 29), (1, 500, 100, 1024), (16, 1000, 100, 29))
 DEFAULT_CTC_SHAPES = ((1000, 16, 29, 200), (500, 8, 1024, 100))
 BEAM_SEARCH_SHAPE = (1000, 29, 16)
@@ -99,7 +101,7 @@ def make_ctc_inputs(frames, batch, classes, labels, seed=0):
     """float32 log-probs `(T, B, C)`, labels avoiding blank 0 and adjacent repeats, full lengths."""
     rng = np.random.default_rng(seed)
     logits = rng.standard_normal((frames, batch, classes), dtype=np.float32)
-    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    log_probs = log_softmax(logits).astype(np.float32)
     targets = rng.integers(1, classes, (batch, labels))
     for s in range(1, labels):
         repeat = targets[:, s] == targets[:, s - 1]

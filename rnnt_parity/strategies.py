@@ -18,6 +18,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from reference_impls.rnnt.spec import log_softmax
+
 
 @dataclass(frozen=True)
 class RNNTCase:
@@ -236,11 +238,6 @@ def ctc_frames_needed(labels) -> int:
     return len(labels) + sum(1 for i in range(1, len(labels)) if labels[i] == labels[i - 1])
 
 
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    shifted = x - x.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
 @st.composite
 def ctc_batches(draw, max_batch=3, max_frames=8, max_labels=4, min_classes=2, max_classes=6,
                 dtype=np.float64, logit_bound=10.0, hostile_padding=False, feasible=False,
@@ -263,7 +260,7 @@ def ctc_batches(draw, max_batch=3, max_frames=8, max_labels=4, min_classes=2, ma
     blank = draw(blank_positions(classes))
     logits = draw(arrays(np.float64, (frames, batch, classes),
                          elements=st.floats(-logit_bound, logit_bound, width=32)))
-    log_probs = _log_softmax(logits).astype(dtype)
+    log_probs = log_softmax(logits).astype(dtype)
     input_lengths = np.array(draw(st.lists(st.integers(1, frames), min_size=batch,
                                            max_size=batch)), dtype=np.int64)
     if full_lengths:
@@ -280,13 +277,17 @@ def ctc_batches(draw, max_batch=3, max_frames=8, max_labels=4, min_classes=2, ma
         targets[b, : len(row)] = row
         target_lengths[b] = len(row)
     case = CTCCase(log_probs, targets, input_lengths, target_lengths, blank)
-    if hostile_padding:
-        log_probs = log_probs.copy()
-        log_probs[~case.valid_frames()] = np.nan
-        targets = targets.copy()
-        targets[np.arange(labels)[None, :] >= target_lengths[:, None]] = classes + 7
-        case = CTCCase(log_probs, targets, input_lengths, target_lengths, blank)
-    return case
+    return with_hostile_ctc_padding(case) if hostile_padding else case
+
+
+def with_hostile_ctc_padding(case: CTCCase) -> CTCCase:
+    """The same case with NaN frames and out-of-range labels everywhere outside its region."""
+    log_probs = case.log_probs.copy()
+    log_probs[~case.valid_frames()] = np.nan
+    targets = case.targets.copy()
+    label_index = np.arange(targets.shape[1])[None, :]
+    targets[label_index >= case.target_lengths[:, None]] = case.log_probs.shape[2] + 7
+    return replace(case, log_probs=log_probs, targets=targets)
 
 
 CTC_MALFORMED_DEFECTS = (

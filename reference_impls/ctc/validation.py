@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reference_impls.checks import check_array, check_float_array, check_lengths, normalise_blank
+from reference_impls.checks import (
+    check_array,
+    check_float_array,
+    check_int_array,
+    check_lengths,
+    normalise_blank,
+)
 
 
 @dataclass(frozen=True)
@@ -36,14 +42,6 @@ class CTCBatch:
     def batch_size(self) -> int:
         return self.log_probs.shape[1]
 
-
-def _integer_vector(value, name: str, batch: int) -> np.ndarray:
-    array = check_array(value, name)
-    if not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"{name} must have an integer dtype, got {array.dtype}")
-    if array.shape != (batch,):
-        raise ValueError(f"{name} must have shape ({batch},), got {array.shape}")
-    return np.ascontiguousarray(array, dtype=np.int64)
 
 
 def _padded_targets(targets: np.ndarray, target_lengths: np.ndarray, batch: int) -> np.ndarray:
@@ -88,8 +86,8 @@ def validate_ctc_batch(log_probs, targets, input_lengths, target_lengths, blank,
     max_t, batch, classes = log_probs.shape
     if batch == 0 or max_t == 0 or classes == 0:
         raise ValueError(f"log_probs must have non-empty T, B and C axes, got {log_probs.shape}")
-    input_lengths = _integer_vector(input_lengths, "input_lengths", batch)
-    target_lengths = _integer_vector(target_lengths, "target_lengths", batch)
+    input_lengths = check_int_array(input_lengths, "input_lengths", (batch,))
+    target_lengths = check_int_array(target_lengths, "target_lengths", (batch,))
     targets = check_array(targets, "targets")
     if not np.issubdtype(targets.dtype, np.integer):
         raise TypeError(f"targets must have an integer dtype, got {targets.dtype}")

@@ -36,12 +36,9 @@ def rnnt_magnitudes(logits, logit_lengths, target_lengths, losses) -> np.ndarray
     T + U of them, and every gradient element is exp of such a sum (minus log P).
     """
     logits = np.asarray(logits, dtype=np.float64)
-    magnitudes = np.abs(np.asarray(losses, dtype=np.float64)).reshape(-1).copy()
-    for b, (t_len, u_len) in enumerate(zip(logit_lengths, target_lengths, strict=True)):
-        valid = logits[b, :t_len, : u_len + 1]
-        peak = np.max(np.abs(valid[np.isfinite(valid)]), initial=0.0)
-        magnitudes[b] = np.nanmax([magnitudes[b], (t_len + u_len) * peak])
-    return magnitudes
+    return _magnitudes(losses, [
+        (logits[b, :t_len, : u_len + 1], t_len + u_len)
+        for b, (t_len, u_len) in enumerate(zip(logit_lengths, target_lengths, strict=True))])
 
 
 def ctc_magnitudes(logits, input_lengths, losses) -> np.ndarray:
@@ -50,11 +47,16 @@ def ctc_magnitudes(logits, input_lengths, losses) -> np.ndarray:
     torch rounds each log-prob at the size of its logit and a CTC path sums T of them.
     """
     logits = np.asarray(logits, dtype=np.float64)
+    return _magnitudes(losses, [(logits[:t_len, b], t_len)
+                                for b, t_len in enumerate(input_lengths)])
+
+
+def _magnitudes(losses, regions) -> np.ndarray:
+    """max(|loss_b|, steps_b * max |finite value in region_b|) for each (region, steps)."""
     magnitudes = np.abs(np.asarray(losses, dtype=np.float64)).reshape(-1).copy()
-    for b, t_len in enumerate(input_lengths):
-        valid = logits[:t_len, b]
-        peak = np.max(np.abs(valid[np.isfinite(valid)]), initial=0.0)
-        magnitudes[b] = np.nanmax([magnitudes[b], t_len * peak])
+    for b, (region, steps) in enumerate(regions):
+        peak = np.max(np.abs(region[np.isfinite(region)]), initial=0.0)
+        magnitudes[b] = np.nanmax([magnitudes[b], steps * peak])
     return magnitudes
 
 

@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 from reference_impls.brute_force import ctc_brute_force_loss
 from reference_impls.ctc import ctc_logits_gradient, ctc_loss
 from rnnt_parity.compare import compare, tolerance_for
-from rnnt_parity.strategies import CTC_MALFORMED_DEFECTS, ctc_batches, malformed_ctc_calls
+from rnnt_parity.strategies import (
+    CTC_MALFORMED_DEFECTS,
+    ctc_batches,
+    malformed_ctc_calls,
+    with_hostile_ctc_padding,
+)
 from tests.helpers import assert_rejected_with_a_named_error, assert_within
 
 IMPLEMENTATIONS = ("numba", "spec")
@@ -145,12 +150,7 @@ def test_infeasible_target_is_inf_or_zero_with_zero_infinity(implementation):
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @given(case=ctc_batches())
 def test_padding_frames_and_labels_are_ignored(implementation, case):
-    from rnnt_parity.strategies import CTCCase
-
-    hostile = CTCCase(np.where(case.valid_frames()[..., None], case.log_probs, np.nan),
-                      np.where(np.arange(case.targets.shape[1])[None] < case.target_lengths[:,
-                               None], case.targets, 99), case.input_lengths,
-                      case.target_lengths, case.blank)
+    hostile = with_hostile_ctc_padding(case)
     loss, grad = run(case, implementation, reduction="none")
     loss_h, grad_h = run(hostile, implementation, reduction="none")
     np.testing.assert_array_equal(loss_h, loss)
