@@ -95,18 +95,28 @@ def check_backend(fixture: RNNTFixture, backend_name: str, device: str,
                          device=device, dtype=dtype)
     except BackendUnavailable as reason:
         return CheckResult(check, implementations, None, None, "-", SKIP, str(reason))
-    rounded = fixture.logits.astype(dtype).astype(np.float64)
-    expected_loss, expected_grad = rnnt_loss(
-        rounded, fixture.targets, fixture.logit_lengths, fixture.target_lengths,
-        blank=fixture.blank, reduction="none")
-    magnitudes = rnnt_magnitudes(rounded, fixture.logit_lengths, fixture.target_lengths,
-                                 expected_loss)
-    comparisons = [compare(result.loss, expected_loss,
-                           tolerance_for(dtype, device, "rnnt.loss"), magnitudes)]
-    if fixture.loss_is_finite:
-        comparisons.append(compare(result.grad, expected_grad,
-                                   tolerance_for(dtype, device, "rnnt.grad"), magnitudes))
-    return _result(check, implementations, comparisons)
+    return _result(check, implementations, rnnt_backend_comparisons(
+        result, fixture.logits, fixture.targets, fixture.logit_lengths, fixture.target_lengths,
+        blank=fixture.blank, dtype=dtype, device=device))
+
+
+def rnnt_backend_comparisons(result, logits, targets, logit_lengths, target_lengths, *, blank,
+                             dtype, device, reduction="none", clamp=-1.0) -> list[Comparison]:
+    """A production RNN-T result against the float64 oracle on the same `dtype`-rounded
+    logits: the loss, and the logits gradient when every utterance's loss is finite, under
+    the (dtype, device) tolerances scaled by `rnnt_magnitudes`."""
+    rounded = np.asarray(logits).astype(dtype).astype(np.float64)
+    arrays = (rounded, targets, logit_lengths, target_lengths)
+    loss, grad = rnnt_loss(*arrays, blank=blank, reduction=reduction, clamp=clamp)
+    losses = loss if reduction == "none" else rnnt_loss(*arrays, blank=blank,
+                                                        reduction="none")[0]
+    magnitudes = rnnt_magnitudes(rounded, logit_lengths, target_lengths, losses)
+    comparisons = [compare(result.loss, loss, tolerance_for(dtype, device, "rnnt.loss"),
+                           magnitudes)]
+    if np.all(np.isfinite(losses)):
+        comparisons.append(compare(result.grad, grad, tolerance_for(dtype, device, "rnnt.grad"),
+                                   magnitudes))
+    return comparisons
 
 
 def available_devices() -> list[str]:
@@ -141,20 +151,32 @@ def check_ctc_backend(fixture: CTCFixture, device: str, path: str,
                              device=device, dtype=dtype, path=path)
     except BackendUnavailable as reason:
         return CheckResult(check, implementations, None, None, "-", SKIP, str(reason))
-    rounded = fixture.log_probs.astype(dtype).astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        log_probs = log_softmax(rounded)
-    loss, grad = ctc_loss(log_probs, fixture.targets, fixture.input_lengths,
-                          fixture.target_lengths, blank=fixture.blank, reduction="none")
-    magnitudes = ctc_magnitudes(rounded, fixture.input_lengths, loss)
+    return _result(check, implementations, ctc_backend_comparisons(
+        result, fixture.log_probs, fixture.targets, fixture.input_lengths,
+        fixture.target_lengths, blank=fixture.blank, dtype=dtype, device=device))
+
+
+def ctc_backend_comparisons(result, logits, targets, input_lengths, target_lengths, *, blank,
+                            dtype, device, reduction="none",
+                            zero_infinity=False) -> list[Comparison]:
+    """A production CTC result against the float64 oracle on log_softmax of the same
+    `dtype`-rounded `(T, B, C)` logits: the loss, and the logits gradient on valid frames
+    when every utterance's loss is finite, scaled by `ctc_magnitudes`."""
+    rounded = np.asarray(logits).astype(dtype).astype(np.float64)
+    log_probs = log_softmax(rounded)
+    arrays = (log_probs, targets, input_lengths, target_lengths)
+    loss, grad = ctc_loss(*arrays, blank=blank, reduction=reduction, zero_infinity=zero_infinity)
+    losses = loss if reduction == "none" else ctc_loss(*arrays, blank=blank, reduction="none",
+                                                       zero_infinity=zero_infinity)[0]
+    magnitudes = ctc_magnitudes(rounded, input_lengths, losses)
     comparisons = [compare(result.loss, loss, tolerance_for(dtype, device, "ctc.loss"),
                            magnitudes)]
-    if fixture.loss_is_finite:
-        expected_grad = ctc_logits_gradient(log_probs, grad, fixture.input_lengths)
-        comparisons.append(compare(valid_frames_only(result.grad, fixture.input_lengths),
-                                   expected_grad, tolerance_for(dtype, device, "ctc.grad"),
-                                   magnitudes, batch_axis=1))
-    return _result(check, implementations, comparisons)
+    if np.all(np.isfinite(losses)):
+        comparisons.append(compare(valid_frames_only(result.grad, input_lengths),
+                                   ctc_logits_gradient(log_probs, grad, input_lengths),
+                                   tolerance_for(dtype, device, "ctc.grad"), magnitudes,
+                                   batch_axis=1))
+    return comparisons
 
 
 def valid_frames_only(grad: np.ndarray, input_lengths) -> np.ndarray:

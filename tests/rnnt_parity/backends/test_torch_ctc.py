@@ -9,13 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reference_impls.ctc import ctc_logits_gradient, ctc_loss
-from reference_impls.rnnt.spec import log_softmax
 from rnnt_parity.backends import BackendUnavailable
 from rnnt_parity.backends.torch_ctc import TorchCTCLoss, cudnn_refusal
-from rnnt_parity.checks import valid_frames_only
-from rnnt_parity.compare import ctc_magnitudes, tolerance_for
+from rnnt_parity.checks import ctc_backend_comparisons
 from rnnt_parity.strategies import ctc_batches
-from tests.helpers import assert_within
+from tests.helpers import assert_comparisons_pass
 
 BACKEND = TorchCTCLoss()
 
@@ -25,17 +23,8 @@ def assert_matches_oracle(case, device, path="native", dtype="float32", **option
     result = BACKEND(*case.arrays(), blank=case.blank, device=device, dtype=dtype, path=path,
                      **options)
     assert result.path == path
-    rounded = case.log_probs.astype(dtype).astype(np.float64)
-    log_probs = log_softmax(rounded)
-    loss, grad = ctc_loss(log_probs, *case.arrays()[1:], blank=case.blank, **options)
-    losses, _ = ctc_loss(log_probs, *case.arrays()[1:], blank=case.blank, reduction="none",
-                         zero_infinity=options.get("zero_infinity", False))
-    magnitudes = ctc_magnitudes(rounded, case.input_lengths, losses)
-    assert_within(result.loss, loss, tolerance_for(dtype, device, "ctc.loss"), magnitudes, "loss")
-    if np.all(np.isfinite(losses)):
-        expected = ctc_logits_gradient(log_probs, grad, case.input_lengths)
-        assert_within(valid_frames_only(result.grad, case.input_lengths), expected,
-                      tolerance_for(dtype, device, "ctc.grad"), magnitudes, "grad", batch_axis=1)
+    assert_comparisons_pass(ctc_backend_comparisons(result, *case.arrays(), blank=case.blank,
+                                                    dtype=dtype, device=device, **options))
 
 
 reductions = st.sampled_from(["none", "sum", "mean"])
