@@ -113,7 +113,7 @@ def _numba_loss_and_grad(batch: CTCBatch, scale):
     lattice = (batch.log_probs, extended, num_states, batch.input_lengths)
     kernels.ctc_scaled_forward_backward(*lattice, emissions, alphas, betas, log_likelihood,
                                         needs_log_space)
-    grad = np.zeros_like(batch.log_probs)
+    grad = np.empty_like(batch.log_probs)  # every (t, b, c) is written by one of the kernels
     kernels.ctc_scaled_gradient(*lattice, emissions, alphas, betas, log_likelihood, scale,
                                 needs_log_space, grad)
     if needs_log_space.any():
