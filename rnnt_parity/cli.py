@@ -8,9 +8,17 @@
     rnnt-parity features compare AUDIO --a SOURCE --b SOURCE [--n-mels N] [--plot PNG]
     rnnt-parity inspect CKPT [--family NAME] [--ema] [--hard-activations]
     rnnt-parity port --to FAMILY [--from FAMILY] IN OUT [--no-verify] [--force] [--ema]
+                     [--drop-ctc-head]
     rnnt-parity compare A B [--family-a NAME] [--family-b NAME] [--padded]
+    rnnt-parity wer-drift --manifest M (--system-a S.json | --hyp-a H.jsonl)
+                          (--system-b S.json | --hyp-b H.jsonl) --out DIR
+                          [--fail-on abs:0.5% ...] [--shard i/n | --distributed] [--force]
+    rnnt-parity wer-drift merge SHARD.json ... --out DIR [--fail-on ...] [--force]
+    rnnt-parity fsdd build OUT [--seen N] [--unseen N] [--seed-offset K] [--force]
+    rnnt-parity bench decode [--utterances N]
 
 `check` runs every registered parity check on the fixtures and exits 1 if any fails.
+`wer-drift` exits 1 when a --fail-on threshold is exceeded, 2 on bad input.
 A feature SOURCE is a reference preset (python_speech_features, torchaudio_melspectrogram,
 kaldi, nemo, myrtle) or lib:PRESET, the production library that preset reproduces.
 """
@@ -95,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     port_bench = bench_commands.add_parser(
         "port", help="inspect + port + verify of a Myrtle checkpoint, time and peak memory")
     port_bench.add_argument("--config", choices=sorted(MYRTLE_CONFIGS), default="base-8703sp")
+    decode_bench = bench_commands.add_parser(
+        "decode", help="the tiny model: batched greedy vs the oracle's, and wer-drift time")
+    decode_bench.add_argument("--utterances", type=_positive_int, default=1000,
+                              help="utterances for the wer-drift timing (default 1000)")
 
     inspect = commands.add_parser("inspect", help="family, sizes and config of a checkpoint")
     inspect.add_argument("checkpoint", type=Path)
@@ -112,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     port.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
                       help="compare both models stage by stage before writing (default on)")
     port.add_argument("--force", action="store_true", help="overwrite OUT")
+    port.add_argument("--drop-ctc-head", action="store_true",
+                      help="leave a hybrid's CTC head behind (targets without one: Myrtle)")
     _checkpoint_reading_options(port)
 
     models = commands.add_parser("compare", help="two checkpoints' models, stage by stage")
@@ -123,6 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--config-b", type=Path, help="B's native config")
     models.add_argument("--padded", action="store_true",
                         help="make the second utterance half length (checks padding)")
+
+    _wer_drift_parser(commands)
+    fsdd = commands.add_parser("fsdd", help="held-out FSDD digit utterances")
+    fsdd_commands = fsdd.add_subparsers(dest="fsdd_command", required=True)
+    build = fsdd_commands.add_parser(
+        "build", help="write held-out utterances (16 kHz FLAC) and both manifest formats")
+    build.add_argument("out", type=Path)
+    build.add_argument("--seen", type=int, default=150,
+                       help="utterances of the four seen speakers (default 150)")
+    build.add_argument("--unseen", type=int, default=50,
+                       help="utterances of the held-out speaker (default 50)")
+    build.add_argument("--seed-offset", type=int, default=0,
+                       help="draw a different set from the same recordings")
+    build.add_argument("--force", action="store_true")
 
     front_ends = commands.add_parser("features", help="front-end comparisons")
     front_end_commands = front_ends.add_subparsers(dest="features_command", required=True)
@@ -142,6 +170,54 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--plot", type=Path, help="write a heatmap of |a - b| to this PNG")
     compare.add_argument("--force", action="store_true", help="overwrite an existing --plot")
     return parser
+
+
+def _wer_drift_parser(commands) -> None:
+    drift = commands.add_parser(
+        "wer-drift", help="did a change move WER? two systems on one manifest, with statistics",
+        description="Compare two systems (or hypothesis files) on a manifest: WER, S/D/I, "
+                    "paired bootstrap interval, sign test, identity rate, per speaker. "
+                    "`wer-drift merge SHARD...` combines --shard outputs.")
+    drift.add_argument("merge", nargs="?", choices=["merge"], help=argparse.SUPPRESS)
+    drift.add_argument("shards", nargs="*", type=Path, help="shard files (with merge)")
+    drift.add_argument("--manifest", type=Path,
+                       help="Myrtle .json or NeMo .jsonl manifest")
+    for side in ("a", "b"):
+        drift.add_argument(f"--system-{side}", type=Path, help=f"system {side.upper()} (JSON)")
+        drift.add_argument(f"--hyp-{side}", type=Path,
+                           help=f"system {side.upper()}'s hypotheses (JSONL id/text)")
+    drift.add_argument("--out", type=Path, required=True, help="report folder")
+    drift.add_argument("--fail-on", action="append", default=[], metavar="RULE",
+                       help="abs:X%%, rel:X%%, identity:X%% or ci; repeatable")
+    drift.add_argument("--shard", help="decode shard i/n only (0-based) and write its file")
+    drift.add_argument("--distributed", action="store_true",
+                       help="under torchrun: one shard per rank, rank 0 reports")
+    drift.add_argument("--replicates", type=_positive_int, default=10_000,
+                       help="bootstrap draws (default 10000)")
+    drift.add_argument("--no-progress", action="store_true")
+    drift.add_argument("--force", action="store_true", help="overwrite existing report files")
+
+
+def run_wer_drift(args) -> int:
+    from rnnt_parity.wer.gate import parse_threshold
+    from rnnt_parity.wer.run import SideSource, parse_shard, run_distributed, run_drift, run_merge
+
+    thresholds = [parse_threshold(text) for text in args.fail_on]
+    if args.merge:
+        return run_merge(args.shards, args.out, thresholds, args.replicates, args.force)
+    if args.shards:
+        raise ValueError(f"unexpected arguments {[str(s) for s in args.shards]} (shard files "
+                         "go after `merge`)")
+    if args.manifest is None:
+        raise ValueError("--manifest is required")
+    a = SideSource(args.system_a, args.hyp_a)
+    b = SideSource(args.system_b, args.hyp_b)
+    if args.distributed:
+        return run_distributed(args.manifest, a, b, args.out, thresholds, args.replicates,
+                               args.force)
+    shard = parse_shard(args.shard) if args.shard else None
+    return run_drift(args.manifest, a, b, args.out, thresholds, shard, args.replicates,
+                     args.force, not args.no_progress)
 
 
 def format_table(rows, columns) -> str:
@@ -200,7 +276,7 @@ def main(argv=None) -> int:
 
             port_checkpoint(args.source, args.target, args.to_family, args.from_family,
                             args.verify, args.force, args.ema, args.hard_activations,
-                            config=args.config)
+                            config=args.config, drop_ctc_head=args.drop_ctc_head)
             return 0
         if args.command == "compare":
             from rnnt_parity.port import compare_checkpoints
@@ -209,6 +285,16 @@ def main(argv=None) -> int:
                                          args.family_b, args.padded, config_a=args.config_a,
                                          config_b=args.config_b)
             return 0 if report.first_divergence is None else 1
+        if args.command == "wer-drift":
+            return run_wer_drift(args)
+        if args.command == "fsdd":
+            from rnnt_parity.corpus.fsdd import held_out_utterances, write_utterances
+
+            paths = write_utterances(held_out_utterances(args.seen, args.unseen,
+                                                         seed_offset=args.seed_offset),
+                                     args.out, args.force)
+            print(f"{args.seen + args.unseen} utterances -> {', '.join(map(str, paths))}")
+            return 0
         if args.command == "features":
             from rnnt_parity.frontends.report import compare_file
 
@@ -217,7 +303,11 @@ def main(argv=None) -> int:
             return 0
         from rnnt_parity import bench
 
-        if args.benchmark == "port":
+        if args.benchmark == "decode":
+            from rnnt_parity.wer.bench import run_decode_benchmark
+
+            run_decode_benchmark(args.utterances)
+        elif args.benchmark == "port":
             from rnnt_parity.port_bench import run_port_benchmark
 
             run_port_benchmark(args.config)

@@ -24,6 +24,9 @@ def atomic_output(path: Path, force: bool = False) -> Iterator[Path]:
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix,
                                              dir=path.parent)
     os.close(descriptor)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would make outputs private
     try:
         yield Path(temporary)
         os.replace(temporary, path)

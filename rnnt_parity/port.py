@@ -107,19 +107,27 @@ def state_layout(family_name: str, config) -> dict[str, tuple[int, ...]]:
     return {key: tuple(value.shape) for key, value in model.state_dict().items()}
 
 
-def map_to(state: dict, source: str, target: str, source_config) -> tuple[dict, object, list]:
-    """Map `state` from `source` to `target` through canonical; (state, target config, maps)."""
+def map_to(state: dict, source: str, target: str, source_config,
+           drop_ctc_head: bool = False) -> tuple[dict, object, list]:
+    """Map `state` from `source` to `target` through canonical; (state, target config, maps).
+
+    `drop_ctc_head` removes a CTC head at the canonical hub (for targets without one, such as
+    Myrtle's RNN-T); every other weight is carried."""
     canonical_config = family(source).to_canonical_config(source_config)
-    target_config = family(target).from_canonical_config(canonical_config)
-    hops = []
-    if source != "canonical":
-        hops.append((f"{source}_to_canonical", "canonical", canonical_config))
-    if target != "canonical":
-        hops.append((f"canonical_to_{target}", target, target_config))
     maps, mapped = [], state
-    for name, family_name, config in hops:
-        weight_map = load_map(name)
-        mapped = apply_map(weight_map, mapped, state_layout(family_name, config))
+    if source != "canonical":
+        weight_map = load_map(f"{source}_to_canonical")
+        mapped = apply_map(weight_map, mapped, state_layout("canonical", canonical_config))
+        maps.append(weight_map)
+    if drop_ctc_head:
+        if not canonical_config.ctc_head:
+            raise ValueError("--drop-ctc-head: the source model has no CTC head")
+        canonical_config = dataclasses.replace(canonical_config, ctc_head=False)
+        mapped = {k: v for k, v in mapped.items() if not k.startswith("ctc.")}
+    target_config = family(target).from_canonical_config(canonical_config)
+    if target != "canonical":
+        weight_map = load_map(f"canonical_to_{target}")
+        mapped = apply_map(weight_map, mapped, state_layout(target, target_config))
         maps.append(weight_map)
     return mapped, target_config, maps
 
@@ -156,7 +164,7 @@ def verification_inputs(config, seed: int = 0, full_length: bool = True):
 def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str | None = None,
                     verify_port: bool = True, force: bool = False, ema: bool = False,
                     hard_activations: bool = False, out=print,
-                    config: Path | None = None) -> dict:
+                    config: Path | None = None, drop_ctc_head: bool = False) -> dict:
     """Port a checkpoint; returns the provenance record (also written beside OUT)."""
     provenance_path = out_path.with_name(out_path.name + ".provenance.json")
     for path in (out_path, provenance_path):
@@ -165,7 +173,7 @@ def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str 
     source = inspection.family
     family(target)
     state, target_config, maps = map_to(inspection.checkpoint.state, source, target,
-                                        inspection.inferred.config)
+                                        inspection.inferred.config, drop_ctc_head)
     report = None
     if verify_port:
         report = verify(source, inspection.inferred.config, inspection.checkpoint.state, target,
@@ -192,7 +200,8 @@ def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str 
                     "tolerance": c.tolerance.name}
             for stage, c in report.comparisons.items()},
         "carried_extras": sorted(extras),
-        "dropped": inspection.checkpoint.dropped,
+        "dropped": {**inspection.checkpoint.dropped,
+                    **({"ctc.*": "--drop-ctc-head"} if drop_ctc_head else {})},
         "versions": {"torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},
     }

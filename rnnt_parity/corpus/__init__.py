@@ -1,0 +1,1 @@
+"""Speech corpora and manifests: the FSDD digit utterances and Myrtle/NeMo manifest files."""

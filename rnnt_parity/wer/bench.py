@@ -1,0 +1,93 @@
+"""`rnnt-parity bench decode`: the tiny FSDD model's decoding speed and wer-drift's scale.
+
+1. Batched torch greedy decoding (encoder + greedy, float32, batches of 16) of the held-out
+   utterances, in utterances per second, against the NumPy oracle's one-at-a-time encoder +
+   greedy decode (float64) of the same utterances; the hypotheses must agree token for
+   token, and the ratio is printed.
+2. A whole `wer-drift` run (audio reading, front end, two greedy systems, bootstrap with
+   10,000 draws, three report files) on `utterances` held-out utterances; target < 2 min.
+Features are computed before timing part 1.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from reference_impls.models.canonical import encoder_forward
+from reference_impls.rnnt.decode import greedy_decode as oracle_greedy
+from rnnt_parity.corpus.fsdd import held_out_utterances, write_utterances
+from rnnt_parity.models.greedy import greedy_decode
+from rnnt_parity.models.tiny import TINY_CHECKPOINT
+from rnnt_parity.wer.run import SideSource, run_drift
+from rnnt_parity.wer.system import DEFAULT_MAX_SYMBOLS, System, SystemSpec
+
+BATCH = 16
+
+
+def _batched_greedy(system: System, rows: list[np.ndarray]) -> list[list[int]]:
+    out = []
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start:start + BATCH]
+        lengths = torch.tensor([r.shape[0] for r in chunk])
+        x = torch.zeros(len(chunk), int(lengths.max()), chunk[0].shape[1])
+        for k, r in enumerate(chunk):
+            x[k, :r.shape[0]] = torch.from_numpy(r)
+        with torch.no_grad():
+            encodings, out_lengths = system.model.encoder(x, lengths)
+        out += greedy_decode(system.model, encodings, out_lengths, DEFAULT_MAX_SYMBOLS)
+    return out
+
+
+def _oracle_greedy(system: System, rows: list[np.ndarray]) -> list[list[int]]:
+    params = {k: v.double().numpy() for k, v in system.model.state_dict().items()}
+    config = system.model.config
+    out = []
+    for r in rows:
+        encodings, lengths = encoder_forward(params, config, r[None].astype(np.float64),
+                                             np.array([r.shape[0]]))
+        out.append(oracle_greedy(params, config, encodings[0], int(lengths[0]),
+                                 DEFAULT_MAX_SYMBOLS))
+    return out
+
+
+def run_decode_benchmark(utterances: int = 1000) -> None:
+    torch.set_num_threads(2)
+    system = System(SystemSpec(TINY_CHECKPOINT))
+    held_out = held_out_utterances(150, 50)
+    rows = [system.rows(u.signal, 16000) for u in held_out]
+    rows.sort(key=lambda r: r.shape[0])
+    started = time.perf_counter()
+    batched = _batched_greedy(system, rows)
+    batched_s = time.perf_counter() - started
+    started = time.perf_counter()
+    oracle = _oracle_greedy(system, rows)
+    oracle_s = time.perf_counter() - started
+    same = sum(a == b for a, b in zip(batched, oracle, strict=True))
+    seconds = sum(u.signal.size for u in held_out) / 16000
+    print(f"held-out set: {len(rows)} utterances, {seconds:.0f} s of audio; torch threads "
+          f"{torch.get_num_threads()}")
+    print(f"batched torch greedy (batch {BATCH}): {batched_s:.2f} s = "
+          f"{len(rows) / batched_s:.1f} utterances/s")
+    print(f"oracle greedy (NumPy, one at a time): {oracle_s:.2f} s = "
+          f"{len(rows) / oracle_s:.1f} utterances/s")
+    print(f"speed-up {oracle_s / batched_s:.1f}x; identical hypotheses {same}/{len(rows)}")
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        seen = int(round(utterances * 0.8))
+        write_utterances(held_out_utterances(seen, utterances - seen, seed_offset=1),
+                         folder / "data")
+        for name, budget in (("a", DEFAULT_MAX_SYMBOLS), ("b", 1)):
+            (folder / f"{name}.json").write_text(json.dumps(
+                {"checkpoint": str(TINY_CHECKPOINT),
+                 "decoder": {"kind": "rnnt_greedy", "max_symbols_per_frame": budget}}))
+        started = time.perf_counter()
+        run_drift(folder / "data" / "manifest.json", SideSource(folder / "a.json"),
+                  SideSource(folder / "b.json"), folder / "report", [], progress=False)
+        print(f"wer-drift, {utterances} utterances, greedy max 30 vs max 1 symbols per frame: "
+              f"{time.perf_counter() - started:.1f} s end to end (target < 120 s)")

@@ -1,0 +1,60 @@
+"""Decode a manifest's utterances with a system; unusable entries are skipped with a reason.
+
+Audio is read at the system's 16 kHz without resampling (`rnnt_parity.audio.load_audio`): a
+missing file, an unreadable file, a wrong rate or more than one channel skips the entry,
+and the reason is kept (the report counts and lists every skip; nothing is dropped silently).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from rnnt_parity.audio import load_audio
+from rnnt_parity.corpus.manifests import Entry
+from rnnt_parity.wer.system import System
+
+SAMPLE_RATE = 16000
+BATCH = 16
+
+
+class Progress:
+    """A one-line progress bar on stderr (redrawn in place on a terminal, else every 10%)."""
+
+    def __init__(self, label: str, total: int, stream=None):
+        self.label, self.total, self.stream = label, total, stream or sys.stderr
+        self.done, self.started, self.shown = 0, time.perf_counter(), -1
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        tenth = 10 * self.done // max(self.total, 1)
+        live = getattr(self.stream, "isatty", lambda: False)()
+        if live or tenth != self.shown or self.done == self.total:
+            self.shown = tenth
+            seconds = time.perf_counter() - self.started
+            filled = 30 * self.done // max(self.total, 1)
+            end = "\r" if live and self.done < self.total else "\n"
+            self.stream.write(f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] "
+                              f"{self.done}/{self.total} {seconds:.1f} s{end}")
+            self.stream.flush()
+
+
+def transcribe(system: System, entries: list[Entry], label: str = "decoding",
+               progress: bool = True) -> tuple[dict[str, str], dict[str, str]]:
+    """({id: hypothesis text}, {id: reason skipped}) for `entries`."""
+    rows, skipped = {}, {}
+    for entry in entries:
+        try:
+            signal, _ = load_audio(entry.audio, SAMPLE_RATE)
+            rows[entry.id] = system.rows(signal, SAMPLE_RATE)
+        except (FileNotFoundError, ValueError) as error:
+            skipped[entry.id] = str(error)
+    bar = Progress(label, len(rows)) if progress else None
+    order = sorted(rows, key=lambda i: rows[i].shape[0])
+    hypotheses = {}
+    for start in range(0, len(order), BATCH):
+        ids = order[start:start + BATCH]
+        hypotheses.update(zip(ids, system.decode([rows[i] for i in ids]), strict=True))
+        if bar:
+            bar.advance(len(ids))
+    return hypotheses, skipped
