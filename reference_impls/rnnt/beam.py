@@ -69,12 +69,25 @@ def _best(table: dict, count: int | None) -> dict:
     return dict(ranked)
 
 
+def graves_stop(finished: dict, pending: dict, size: int, beam: int | None) -> bool:
+    """Graves's (2012) in-frame stopping rule: stop extending once `beam` finished
+    hypotheses are more probable than the best pending one of length >= `size`."""
+    if beam is None or len(finished) < beam:
+        return False
+    best_pending = max((s for y, s in pending.items() if len(y) >= size), default=-np.inf)
+    return sum(1 for s in finished.values() if s > best_pending) >= beam
+
+
 def beam_search(params: dict, config: CanonicalConfig, encodings: np.ndarray, length: int,
-                beam: int | None, max_length: int) -> list[tuple[tuple[int, ...], float]]:
+                beam: int | None, max_length: int, stop_early: bool = False
+                ) -> list[tuple[tuple[int, ...], float]]:
     """(label sequence, log-probability) pairs, best first (ties: lexicographic).
 
     encodings (T', E) of one utterance, its first `length` frames used; `beam` None for an
     exact, unpruned search; `max_length` caps the number of labels of a hypothesis.
+    `stop_early` applies `graves_stop` before each layer: a frame then costs a few layers
+    instead of up to max_length, and the merged scores may miss contributions of paths
+    less probable than the beam (the exactness statements above assume it off).
     """
     _check_search(beam, length, encodings)
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 0:
@@ -86,6 +99,8 @@ def beam_search(params: dict, config: CanonicalConfig, encodings: np.ndarray, le
         pending = dict(previous)
         finished: dict[tuple, float] = {}
         for size in range(max_length + 1):
+            if stop_early and graves_stop(finished, pending, size, beam):
+                break
             layer = _best({y: s for y, s in pending.items() if len(y) == size}, beam)
             for y, score in layer.items():
                 log_probs = scorer.log_probs(y, t)

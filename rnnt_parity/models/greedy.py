@@ -13,7 +13,9 @@ from reference_impls.rnnt.decode import UNLIMITED_GUARD, check_budget
 from rnnt_parity.models.canonical import CanonicalRNNT
 
 
-def _prediction_step(model: CanonicalRNNT, symbols: torch.Tensor | None, state, batch: int):
+def prediction_step(model: CanonicalRNNT, symbols: torch.Tensor | None, state, batch: int):
+    """One prediction-network step: (B, P) output and the per-layer (h, c) states after
+    `symbols` (B,), or after the start input when `symbols` is None."""
     prediction = model.prediction
     x = prediction.start(batch) if symbols is None else prediction.embedding(symbols)
     new_state = []
@@ -31,7 +33,7 @@ def greedy_decode(model: CanonicalRNNT, encodings: torch.Tensor, lengths: torch.
     check_budget(max_symbols_per_frame)
     batch, frames, _ = encodings.shape
     blank = model.config.blank
-    g, state = _prediction_step(model, None, None, batch)
+    g, state = prediction_step(model, None, None, batch)
     hypotheses: list[list[int]] = [[] for _ in range(batch)]
     for t in range(frames):
         done = t >= lengths
@@ -45,7 +47,7 @@ def greedy_decode(model: CanonicalRNNT, encodings: torch.Tensor, lengths: torch.
                 break
             for b in torch.nonzero(emit).flatten().tolist():
                 hypotheses[b].append(int(symbols[b]))
-            new_g, new_state = _prediction_step(model, symbols.masked_fill(~emit, 0), state,
+            new_g, new_state = prediction_step(model, symbols.masked_fill(~emit, 0), state,
                                                 batch)
             keep = emit[:, None]
             g = torch.where(keep, new_g, g)

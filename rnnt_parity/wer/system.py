@@ -10,8 +10,8 @@ A system is described by a JSON object (`SystemSpec.from_dict`):
                                                       28 characters of `rnnt_parity.text`
      "decoder": {"kind": "rnnt_greedy", "max_symbols_per_frame": 30, "beam": 4}}
 Decoders: "rnnt_greedy" (batched torch, `rnnt_parity.models.greedy`; the oracle's budget
-semantics), "rnnt_beam" (Graves 2012 beam search with exact merging, run by the NumPy oracle
-`reference_impls.rnnt.beam` on the canonical weights, max labels = 3 per frame), "ctc_greedy"
+semantics), "rnnt_beam" (Graves 2012 beam search with exact merging,
+`rnnt_parity.models.beam`, Graves's in-frame stopping rule, at most 3 labels per frame), "ctc_greedy"
 (argmax per frame of the CTC head, repeats collapsed, blanks dropped).
 Every model is run as its verified canonical port, in float32, TF32 off.
 """
@@ -179,13 +179,12 @@ class System:
                 out.append([k for t, k in enumerate(path) if k != self.vocabulary.blank
                             and (t == 0 or path[t - 1] != k)])
             return out
-        from reference_impls.rnnt.beam import beam_search
+        from rnnt_parity.models.beam import beam_search
 
-        params = {k: v.double().numpy() for k, v in self.model.state_dict().items()}
         out = []
         for b in range(encodings.shape[0]):
             length = int(lengths[b])
-            found = beam_search(params, self.model.config, encodings[b].double().numpy(),
-                                length, self.spec.decoder.beam, BEAM_LABELS_PER_FRAME * length)
+            found = beam_search(self.model, encodings[b], length, self.spec.decoder.beam,
+                                BEAM_LABELS_PER_FRAME * length, stop_early=True)
             out.append(list(found[0][0]))
         return out

@@ -20,7 +20,7 @@ from reference_impls.models import (
     random_parameters,
 )
 from reference_impls.rnnt import rnnt_loss
-from reference_impls.rnnt.beam import beam_search, modified_beam_search
+from reference_impls.rnnt.beam import beam_search, graves_stop, modified_beam_search
 from reference_impls.rnnt.decode import greedy_decode
 from reference_impls.rnnt.spec import log_softmax
 
@@ -73,6 +73,25 @@ def test_pruning_never_scores_a_hypothesis_above_its_exact_log_probability(model
     exact = dict(beam_search(params, config, encodings[0], frames, None, 3))
     for labels, score in beam_search(params, config, encodings[0], frames, beam, 3):
         assert score <= exact[labels] + 1e-12
+
+
+@given(model=tiny_models(), beam=st.integers(1, 4))
+def test_stopping_early_never_scores_a_hypothesis_above_its_exact_log_probability(model, beam):
+    config, params, encodings = model
+    frames = encodings.shape[1]
+    exact = dict(beam_search(params, config, encodings[0], frames, None, 3))
+    for labels, score in beam_search(params, config, encodings[0], frames, beam, 3,
+                                     stop_early=True):
+        assert score <= exact[labels] + 1e-12
+
+
+def test_graves_stop_needs_beam_finished_hypotheses_above_the_best_pending():
+    pending = {(): -1.0, (1,): -0.5, (1, 2): -3.0}
+    assert not graves_stop({(): -0.4}, pending, 1, beam=2)
+    assert graves_stop({(): -0.4, (3,): -0.45}, pending, 1, beam=2)
+    assert not graves_stop({(): -0.4, (3,): -0.5}, pending, 1, beam=2)  # a tie is not "more"
+    assert graves_stop({(): -0.4, (3,): -2.0}, pending, 2, beam=2)  # only (1, 2) remains
+    assert not graves_stop({(): -0.4, (3,): -0.45}, pending, 1, beam=None)
 
 
 def test_the_unpruned_search_returns_every_sequence_up_to_the_cap():
