@@ -16,6 +16,7 @@ duplicate ids raise too (hypotheses are matched to references by id).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,18 @@ def _nemo_entry(item, folder: Path, where: str) -> Entry:
                  _field(item, "duration", float, where), str(item.get("speaker", "unknown")))
 
 
+def json_lines(path: Path) -> Iterator[tuple[str, object]]:
+    """("PATH line N", parsed object) for each non-blank line of a JSONL file."""
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path} line {number}"
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{where}: not valid JSON ({error})") from error
+
+
 def read_manifest(path: str | Path) -> list[Entry]:
     """Entries of a `.json` (Myrtle) or `.jsonl` (NeMo) manifest, in file order."""
     path = Path(path)
@@ -78,16 +91,7 @@ def read_manifest(path: str | Path) -> list[Entry]:
             raise ValueError(f"{path}: a Myrtle manifest is a JSON list of entries")
         entries = [_myrtle_entry(item, folder, f"{path} entry {k}") for k, item in enumerate(items)]
     elif path.suffix == ".jsonl":
-        entries = []
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
-            if not line.strip():
-                continue
-            where = f"{path} line {number}"
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{where}: not valid JSON ({error})") from error
-            entries.append(_nemo_entry(item, folder, where))
+        entries = [_nemo_entry(item, folder, where) for where, item in json_lines(path)]
     else:
         raise ValueError(f"{path}: manifest must end in .json (Myrtle) or .jsonl (NeMo)")
     seen: dict[str, int] = {}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnt_parity.corpus.manifests import Entry
+from rnnt_parity.corpus.manifests import Entry, json_lines
 from rnnt_parity.wer.scoring import score
 from rnnt_parity.wer.stats import (
     BOOTSTRAP_REPLICATES,
@@ -43,14 +43,7 @@ def read_hypotheses(path: str | Path, entries: list[Entry]) -> Side:
     if not path.is_file():
         raise FileNotFoundError(f"no hypothesis file at {path}")
     hypotheses: dict[str, str] = {}
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path} line {number}"
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{where}: not valid JSON ({error})") from error
+    for where, item in json_lines(path):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) \
                 or not isinstance(item.get("text"), str):
             raise ValueError(f"{where}: expected {{\"id\": str, \"text\": str}}, got {item!r}")

@@ -8,16 +8,20 @@ A system is described by a JSON object (`SystemSpec.from_dict`):
                                                       default: the checkpoint's own entry
      "labels": [" ", "a", ...],                       default: the checkpoint's, else the
                                                       28 characters of `rnnt_parity.text`
+     "activations": {"fc_activation": "relu"},        what the weights cannot show, stated:
+                                                      any of ACTIVATION_FIELDS of the
+                                                      canonical config (default: the family's)
      "decoder": {"kind": "rnnt_greedy", "max_symbols_per_frame": 30, "beam": 4}}
 Decoders: "rnnt_greedy" (batched torch, `rnnt_parity.models.greedy`; the oracle's budget
 semantics), "rnnt_beam" (Graves 2012 beam search with exact merging,
-`rnnt_parity.models.beam`, Graves's in-frame stopping rule, at most 3 labels per frame), "ctc_greedy"
-(argmax per frame of the CTC head, repeats collapsed, blanks dropped).
+`rnnt_parity.models.beam`, Graves's in-frame stopping rule, at most 3 labels per frame),
+"ctc_greedy" (argmax per frame of the CTC head, repeats collapsed, blanks dropped).
 Every model is run as its verified canonical port, in float32, TF32 off.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -30,6 +34,10 @@ from rnnt_parity.models.greedy import as_canonical, greedy_decode
 from rnnt_parity.text import CHARACTERS, CharVocabulary
 
 DECODERS = ("rnnt_greedy", "rnnt_beam", "ctc_greedy")
+ACTIVATION_FIELDS = ("joint_activation", "fc_activation", "lstm_gates", "lstm_cell")
+TRAINING_CONDITIONS = ("utterances", "epochs", "learning_rate", "seed", "init", "pitfall")
+"""Entries of a checkpoint's "training" record that are conditions of its output (run
+times and library versions of the training machine are not)."""
 BEAM_LABELS_PER_FRAME = 3
 DEFAULT_MAX_SYMBOLS = 30
 """MLPerf/Myrtle's per-frame budget (`reference_impls.rnnt.decode.FAMILY_MAX_SYMBOLS`)."""
@@ -70,6 +78,13 @@ class SystemSpec:
     model_input: ModelInput | None = None
     labels: tuple[str, ...] | None = None
     decoder: DecoderSettings = field(default_factory=DecoderSettings)
+    activations: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        unknown = sorted(set(self.activations) - set(ACTIVATION_FIELDS))
+        if unknown:
+            raise ValueError(f"activations: unknown field(s) {unknown}; allowed: "
+                             f"{list(ACTIVATION_FIELDS)}")
 
     @classmethod
     def from_dict(cls, values: dict, base: Path = Path("."), where: str = "system"):
@@ -112,8 +127,13 @@ class System:
         extras = inspection.checkpoint.extras
         self.family = inspection.family
         self.sha256 = inspection.checkpoint.sha256
+        self.training = {k: v for k, v in extras.get("training", {}).items()
+                         if k in TRAINING_CONDITIONS}
         self.model = as_canonical(build_with_weights(
             inspection.family, inspection.inferred.config, inspection.checkpoint.state)).float()
+        if spec.activations:
+            config = dataclasses.replace(self.model.config, **spec.activations)
+            self.model = build_with_weights("canonical", config, self.model.state_dict())
         if spec.model_input is not None:
             self.model_input = spec.model_input
         elif INPUT_EXTRA in extras:
@@ -140,9 +160,11 @@ class System:
         import jiwer  # noqa: F401  (its version is part of the conditions)
 
         return {"checkpoint": str(self.spec.checkpoint), "checkpoint_sha256": self.sha256,
+                **{f"training.{k}": v for k, v in self.training.items()},
                 "family": self.family, **{f"model_input.{k}": v for k, v in
                                           self.model_input.describe().items()},
                 **{f"decoder.{k}": v for k, v in asdict(self.spec.decoder).items()},
+                **{f"activations.{k}": getattr(self.model.config, k) for k in ACTIVATION_FIELDS},
                 "labels": "".join(self.vocabulary.symbols), "blank": self.vocabulary.blank,
                 "versions": {name: version(name) for name in ("rnnt-parity", "torch", "numpy",
                                                               "jiwer")}}

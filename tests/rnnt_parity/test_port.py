@@ -208,3 +208,24 @@ def test_compare_with_padding_shows_myrtles_stack_time(myrtle_checkpoint, tmp_pa
     out = capsys.readouterr().out
     assert "first divergence: encoder" in out and "prediction pass" in out
     assert main(["compare", str(path), str(tmp_path / "c.pt")]) == 0
+
+
+def test_a_hybrid_reaches_a_family_without_ctc_only_by_dropping_the_head(tmp_path, capsys):
+    from rnnt_parity.checkpoints import read_checkpoint
+    from rnnt_parity.models.tiny import TINY_CHECKPOINT
+
+    out = tmp_path / "myrtle.pt"
+    assert main(["port", str(TINY_CHECKPOINT), str(out), "--to", "myrtle_rnnt"]) == 2
+    assert "the model has a CTC head; Myrtle's has none" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["port", str(TINY_CHECKPOINT), str(out), "--to", "myrtle_rnnt",
+                 "--drop-ctc-head"]) == 0
+    provenance = json.loads((tmp_path / "myrtle.pt.provenance.json").read_text())
+    assert provenance["dropped"]["ctc.*"] == "--drop-ctc-head"
+    assert not any(key.startswith("ctc") for key in read_checkpoint(out).state)
+
+
+def test_dropping_a_ctc_head_that_is_absent_is_refused(myrtle_checkpoint, tmp_path, capsys):
+    assert main(["port", str(myrtle_checkpoint[1]), str(tmp_path / "c.pt"), "--to", "canonical",
+                 "--drop-ctc-head"]) == 2
+    assert "has no CTC head" in capsys.readouterr().err

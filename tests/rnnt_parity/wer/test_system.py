@@ -59,6 +59,8 @@ def test_tiny_checkpoint_describes_its_own_input_and_labels():
     assert system.vocabulary == TINY_VOCABULARY
     conditions = system.conditions()
     assert conditions["model_input.subsample"] == 3 and conditions["family"] == "canonical"
+    assert conditions["training.epochs"] == 18 and "training.pitfall" not in conditions
+    assert not any("minutes" in key for key in conditions)
 
 
 def test_a_model_input_of_the_wrong_width_is_refused():
@@ -107,3 +109,17 @@ def test_decoding_leaves_tf32_settings_as_it_found_them(rows):
     before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
     _system().decode(rows[:2])
     assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == before
+
+
+def test_stated_activations_replace_the_family_defaults_and_are_listed():
+    system = System(SystemSpec(TINY_CHECKPOINT, activations={"joint_activation": "tanh"}))
+    assert system.model.config.joint_activation == "tanh"
+    assert system.conditions()["activations.joint_activation"] == "tanh"
+    assert _system().conditions()["activations.joint_activation"] == "relu"
+
+
+def test_unknown_or_invalid_activations_are_refused():
+    with pytest.raises(ValueError, match="activations: unknown field\\(s\\) \\['gate'\\]"):
+        SystemSpec(TINY_CHECKPOINT, activations={"gate": "hard"})
+    with pytest.raises(ValueError, match="joint_activation must be one of"):
+        System(SystemSpec(TINY_CHECKPOINT, activations={"joint_activation": "gelu"}))
