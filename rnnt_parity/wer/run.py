@@ -49,10 +49,15 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def produce_side(source: SideSource, entries: list[Entry], name: str,
-                 progress: bool) -> Side:
+def produce_side(source: SideSource, entries: list[Entry], name: str, progress: bool,
+                 manifest: list[Entry] | None = None) -> Side:
+    """Side `name` on `entries`, a shard of `manifest` (default: the whole manifest). A
+    hypothesis file is checked against the whole manifest, then cut to the shard."""
     if source.hypotheses is not None:
-        return read_hypotheses(source.hypotheses, entries)
+        side = read_hypotheses(source.hypotheses, manifest or entries)
+        ids = {e.id for e in entries}
+        return Side(side.conditions, {k: v for k, v in side.hypotheses.items() if k in ids},
+                    {k: v for k, v in side.skipped.items() if k in ids})
     system = System(SystemSpec.from_file(source.system))
     hypotheses, skipped = transcribe(system, entries, f"system {name}", progress)
     return Side(system.conditions(), hypotheses, skipped)
@@ -95,8 +100,8 @@ def run_drift(manifest: Path, a: SideSource, b: SideSource, out: Path,
         return _finish(entries, side_a, side_b, out, thresholds, replicates, force)
     mine = entries[shard[0]::shard[1]]
     record = _shard_record(manifest, len(entries), shard,
-                           produce_side(a, mine, "A", progress),
-                           produce_side(b, mine, "B", progress))
+                           produce_side(a, mine, "A", progress, entries),
+                           produce_side(b, mine, "B", progress, entries))
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"shard-{shard[0]}-of-{shard[1]}.json"
     with atomic_output(path, force) as temporary:
@@ -164,8 +169,8 @@ def run_distributed(manifest: Path, a: SideSource, b: SideSource, out: Path,
         entries = read_manifest(manifest)
         mine = entries[rank::world]
         record = _shard_record(manifest, len(entries), (rank, world),
-                               produce_side(a, mine, "A", rank == 0),
-                               produce_side(b, mine, "B", rank == 0))
+                               produce_side(a, mine, "A", rank == 0, entries),
+                               produce_side(b, mine, "B", rank == 0, entries))
         gathered = [None] * world
         dist.all_gather_object(gathered, record)
         if rank != 0:

@@ -126,3 +126,18 @@ def test_torchrun_ranks_gather_into_the_unsharded_report(data, tmp_path):
                     str(tmp_path / "ranks"), "--replicates", "500"],
                    check=True, capture_output=True, timeout=300)
     assert _report(tmp_path / "ranks") == _report(tmp_path / "whole")
+
+
+def test_a_hypothesis_file_can_be_sharded_like_a_system(data, tmp_path):
+    assert _drift(data, tmp_path / "whole") == 0
+    hypotheses = str(tmp_path / "whole" / "hypotheses_b.jsonl")
+    for index in range(2):
+        assert main(["wer-drift", "--manifest", str(data / "data" / "manifest.json"),
+                     "--system-a", str(data / "greedy.json"), "--hyp-b", hypotheses,
+                     "--out", str(tmp_path / "parts"), "--shard", f"{index}/2",
+                     "--no-progress"]) == 0
+    shards = [str(tmp_path / "parts" / f"shard-{i}-of-2.json") for i in range(2)]
+    assert main(["wer-drift", "merge", *shards, "--out", str(tmp_path / "merged"),
+                 "--replicates", "500"]) == 0
+    merged, whole = _report(tmp_path / "merged"), _report(tmp_path / "whole")
+    assert merged["utterances"] == whole["utterances"] and merged["wer"] == whole["wer"]

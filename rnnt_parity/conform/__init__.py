@@ -1,0 +1,1 @@
+"""Conformance of users' implementations: convention detection (more to come: issue 7)."""

@@ -1,0 +1,191 @@
+"""Probe an RNN-T loss callable for its conventions, by asking it questions whose answers
+the oracle (`reference_impls.rnnt.rnnt_loss`) knows.
+
+The callable is called torchaudio-style, `loss(logits, targets, logit_lengths,
+target_lengths)` with torch tensors ((B, T, U+1, V) float32, (B, U) and (B,) integers);
+bind anything else (blank, reduction) with functools.partial. Probes, in order:
+    length dtype   which of int32 / int64 lengths and targets it accepts
+    blank          U = 0: the loss is -sum_t log p(blank | t, 0), so on normalised inputs
+                   exactly one index k reproduces it (inputs log-softmaxed first, so the
+                   answer does not depend on whether it normalises); if U = 0 is refused or
+                   undefined, the one k whose oracle losses (U >= 1) fit the output under
+                   some reduction
+    inputs         adding a random constant to each (b, t, u) row leaves the loss unchanged
+                   only if it applies log_softmax itself ("logits"); else "log_probs"
+    reduction      a batch of 2 against the oracle's per-utterance losses: "none" (B,),
+                   "sum", "mean", or "mean_over_target_lengths"
+    gradient       autograd's gradient of the summed output against the oracle's exact
+                   derivative w.r.t. the inputs as taken ("true derivative" or not)
+    padding        logits padded past max(logit_lengths) in T (NaN there) give the same
+                   losses; refusing them answers False
+A probe that raises records the error and leaves its answer None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from reference_impls.rnnt import rnnt_loss as oracle_rnnt_loss
+
+PROBE_RTOL = 1e-4
+"""float32 inputs, float64 oracle; losses of a few nats over a handful of frames."""
+GRADIENT_ATOL = 1e-4
+"""float32 gradients of O(1) entries against the float64 oracle."""
+REDUCTIONS = ("sum", "mean", "mean_over_target_lengths")
+
+
+@dataclass
+class DetectedConvention:
+    length_dtypes: tuple[str, ...] = ()
+    blank: int | None = None
+    inputs: str | None = None
+    reduction: str | None = None
+    gradient: str | None = None
+    accepts_padding: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = [f"length dtypes accepted: {', '.join(self.length_dtypes) or 'none'}",
+                 f"blank index: {self.blank}", f"inputs: {self.inputs}",
+                 f"reduction: {self.reduction}", f"gradient: {self.gradient}",
+                 f"accepts T padded past the longest utterance: {self.accepts_padding}"]
+        return "\n".join(lines + [f"note: {n}" for n in self.notes])
+
+
+def _call(loss, logits, targets, logit_lengths, target_lengths, dtype):
+    return loss(logits, targets.to(dtype), logit_lengths.to(dtype), target_lengths.to(dtype))
+
+
+def _oracle(x: torch.Tensor, targets, logit_lengths, target_lengths, blank, fused, reduction):
+    """(loss, gradient) of the oracle, float64."""
+    return oracle_rnnt_loss(x.detach().double().numpy(), targets.numpy(), logit_lengths.numpy(),
+                            target_lengths.numpy(), blank=blank, reduction=reduction,
+                            fused_log_softmax=fused)
+
+
+def _reduction_of(values: np.ndarray, per_utterance: np.ndarray, target_lengths) -> str | None:
+    """The reduction that turns the oracle's per-utterance losses into `values`, if one does."""
+    if values.shape == per_utterance.shape:
+        return "none" if np.allclose(values, per_utterance, rtol=PROBE_RTOL) else None
+    candidates = {"sum": per_utterance.sum(), "mean": per_utterance.mean(),
+                  "mean_over_target_lengths": (per_utterance / target_lengths.numpy()).mean()}
+    matching = [k for k, v in candidates.items() if np.isclose(values, v, rtol=PROBE_RTOL)]
+    return matching[0] if len(matching) == 1 else None
+
+
+def _probe(convention: DetectedConvention, name: str, action):
+    try:
+        return action()
+    except Exception as error:  # the callable under test may raise anything
+        convention.notes.append(f"{name} probe failed: {type(error).__name__}: {error}")
+        return None
+
+
+def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: int = 2,
+                           seed: int = 0) -> DetectedConvention:
+    """What `loss` expects and returns; see the module docstring."""
+    generator = torch.Generator().manual_seed(seed)
+    found = DetectedConvention()
+    x = torch.randn(2, frames, labels + 1, vocab_size, generator=generator) * 2
+    # labels avoid both ends so a first or last blank cannot collide with them
+    targets = torch.randint(1, vocab_size - 1, (2, labels), generator=generator)
+    logit_lengths = torch.tensor([frames, frames - 1])
+    target_lengths = torch.tensor([labels, labels - 1])
+    accepted = []
+    for dtype in (torch.int32, torch.int64):
+        if _probe(found, f"{dtype} lengths",
+                  lambda d=dtype: _call(loss, x, targets, logit_lengths, target_lengths, d)
+                  ) is not None:
+            accepted.append(str(dtype).removeprefix("torch."))
+    found.length_dtypes = tuple(accepted)
+    if not accepted:
+        return found
+    dtype = getattr(torch, accepted[0])
+
+    def blank_probe():
+        normalised = torch.log_softmax(x[:1, :, :1], dim=-1)
+        value = float(_call(loss, normalised, targets[:1, :0], logit_lengths[:1],
+                            torch.tensor([0]), dtype).sum())
+        expected = -normalised[0, :, 0].double().sum(dim=0).numpy()
+        matches = np.flatnonzero(np.isclose(expected, value, rtol=PROBE_RTOL))
+        if len(matches) != 1:
+            raise ValueError(f"U = 0 loss {value:.6g} matches {len(matches)} indices")
+        return int(matches[0])
+
+    def blank_by_search():
+        normalised = torch.log_softmax(x, dim=-1)
+        out = _call(loss, normalised, targets, logit_lengths, target_lengths, dtype)
+        values = out.detach().double().numpy()
+        used = set(targets[0, :int(target_lengths[0])].tolist()) | set(
+            targets[1, :int(target_lengths[1])].tolist())
+        matches = [k for k in range(vocab_size) if k not in used and _reduction_of(
+            values, _oracle(normalised, targets, logit_lengths, target_lengths, k, False,
+                            "none")[0], target_lengths) is not None]
+        if len(matches) != 1:
+            raise ValueError(f"the U >= 1 losses fit {len(matches)} blank indices")
+        found.notes.append("blank found from U >= 1 losses (U = 0 was not usable)")
+        return matches[0]
+
+    found.blank = _probe(found, "blank", blank_probe)
+    if found.blank is None:
+        found.blank = _probe(found, "blank (U >= 1)", blank_by_search)
+    if found.blank is None:
+        return found
+
+    def inputs_probe():
+        shift = torch.randn(2, frames, labels + 1, 1, generator=generator) * 3
+        a = _call(loss, x, targets, logit_lengths, target_lengths, dtype)
+        b = _call(loss, x + shift, targets, logit_lengths, target_lengths, dtype)
+        return "logits" if torch.allclose(a, b, rtol=PROBE_RTOL) else "log_probs"
+
+    found.inputs = _probe(found, "inputs", inputs_probe)
+    if found.inputs is None:
+        return found
+    fused = found.inputs == "logits"
+    inputs = x if fused else torch.log_softmax(x, dim=-1)
+    per_utterance, _ = _oracle(inputs, targets, logit_lengths, target_lengths, found.blank,
+                               fused, "none")
+
+    def reduction_probe():
+        out = _call(loss, inputs, targets, logit_lengths, target_lengths, dtype)
+        values = out.detach().double().numpy()
+        reduction = _reduction_of(values, per_utterance, target_lengths)
+        if reduction is None:
+            raise ValueError(f"the output {values} fits no reduction of the oracle's "
+                             f"per-utterance losses {per_utterance}")
+        return reduction
+
+    found.reduction = _probe(found, "reduction", reduction_probe)
+
+    def gradient_probe():
+        leaf = inputs.clone().requires_grad_(True)
+        _call(loss, leaf, targets, logit_lengths, target_lengths, dtype).sum().backward()
+        weights = {None: 1.0, "none": 1.0, "sum": 1.0, "mean": 0.5}.get(found.reduction)
+        expected = np.stack([
+            _oracle(inputs[b:b + 1], targets[b:b + 1], logit_lengths[b:b + 1],
+                    target_lengths[b:b + 1], found.blank, fused, "sum")[1][0]
+            * (weights if weights is not None else 0.5 / int(target_lengths[b]))
+            for b in range(2)])
+        difference = np.abs(leaf.grad.double().numpy() - expected).max()
+        if difference <= GRADIENT_ATOL:
+            return "true derivative"
+        return f"not the derivative w.r.t. its {found.inputs} (max |difference| {difference:.3g})"
+
+    found.gradient = _probe(found, "gradient", gradient_probe)
+
+    def padding_probe():
+        padded = torch.cat([inputs, torch.full_like(inputs[:, :2], float("nan"))], dim=1)
+        a = _call(loss, inputs, targets, logit_lengths, target_lengths, dtype)
+        try:
+            b = _call(loss, padded, targets, logit_lengths, target_lengths, dtype)
+        except Exception as error:  # refusing padding is an answer, not a failed probe
+            found.notes.append(f"padded T refused: {type(error).__name__}: {error}")
+            return False
+        return bool(torch.allclose(a, b, rtol=PROBE_RTOL))
+
+    found.accepts_padding = _probe(found, "padding", padding_probe)
+    return found
+
