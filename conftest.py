@@ -19,18 +19,15 @@ import torch
 from hypothesis import HealthCheck, settings
 
 from rnnt_parity.pytest_plugin import GPU_SKIP_REASON
+from rnnt_parity.strategies import HYPOTHESIS_PROFILES
 
 pytest_plugins = ("pytester",)
 
 # function_scoped_fixture: `device` and the stand-in module are stateless across examples.
 _SUPPRESSED = [HealthCheck.too_slow, HealthCheck.data_too_large,
                HealthCheck.function_scoped_fixture]
-settings.register_profile("ci", derandomize=True, deadline=None, max_examples=200,
-                          suppress_health_check=_SUPPRESSED, print_blob=True)
-settings.register_profile("dev", deadline=None, max_examples=100,
-                          suppress_health_check=_SUPPRESSED)
-settings.register_profile("thorough", deadline=None, max_examples=2000,
-                          suppress_health_check=_SUPPRESSED)
+for _name, _options in HYPOTHESIS_PROFILES.items():
+    settings.register_profile(_name, suppress_health_check=_SUPPRESSED, **_options)
 PROFILE = os.environ.get("RNNT_PARITY_HYPOTHESIS_PROFILE",
                          "ci" if os.environ.get("CI") == "true" else "dev")
 settings.load_profile(PROFILE)

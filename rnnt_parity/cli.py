@@ -14,6 +14,8 @@
                           (--system-b S.json | --hyp-b H.jsonl) --out DIR
                           [--fail-on abs:0.5% ...] [--shard i/n | --distributed] [--force]
     rnnt-parity wer-drift merge SHARD.json ... --out DIR [--fail-on ...] [--force]
+    rnnt-parity conform rnnt-loss PKG.MODULE:CALLABLE [--convention auto|torchaudio|FILE.json]
+                          [--profile ci|dev|thorough] --out DIR [--force]
     rnnt-parity fsdd build OUT [--seen N] [--unseen N] [--seed-offset K] [--force]
     rnnt-parity bench decode [--utterances N]
 
@@ -139,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="make the second utterance half length (checks padding)")
 
     _wer_drift_parser(commands)
+    conform = commands.add_parser("conform", help="run the suite against your implementation")
+    conform_commands = conform.add_subparsers(dest="conform_command", required=True)
+    conform_loss = conform_commands.add_parser(
+        "rnnt-loss", help="an RNN-T loss callable: conventions, fixtures, oracle search")
+    conform_loss.add_argument("target", metavar="PKG.MODULE:CALLABLE")
+    conform_loss.add_argument("--convention", default="auto",
+                              help="auto (probe it), torchaudio, or a JSON file")
+    conform_loss.add_argument("--profile", choices=["ci", "dev", "thorough"], default="ci",
+                              help="hypothesis profile of the search (default ci)")
+    conform_loss.add_argument("--out", type=Path, required=True, help="report folder")
+    conform_loss.add_argument("--force", action="store_true")
     fsdd = commands.add_parser("fsdd", help="held-out FSDD digit utterances")
     fsdd_commands = fsdd.add_subparsers(dest="fsdd_command", required=True)
     build = fsdd_commands.add_parser(
@@ -287,6 +300,17 @@ def main(argv=None) -> int:
             return 0 if report.first_divergence is None else 1
         if args.command == "wer-drift":
             return run_wer_drift(args)
+        if args.command == "conform":
+            from rnnt_parity.conform.rnnt_loss import (
+                conform_rnnt_loss,
+                render_markdown,
+                write_conformance_report,
+            )
+
+            report = conform_rnnt_loss(args.target, args.convention, args.profile)
+            write_conformance_report(report, args.out, args.force)
+            print(render_markdown(report).split("## Shrunk")[0].rstrip())
+            return 0 if report.passed else 1
         if args.command == "fsdd":
             from rnnt_parity.corpus.fsdd import held_out_utterances, write_utterances
 

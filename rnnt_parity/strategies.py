@@ -20,6 +20,15 @@ from hypothesis.extra.numpy import arrays
 
 from reference_impls.rnnt.spec import log_softmax
 
+HYPOTHESIS_PROFILES = {
+    "ci": {"derandomize": True, "deadline": None, "max_examples": 200, "print_blob": True},
+    "dev": {"deadline": None, "max_examples": 100},
+    "thorough": {"deadline": None, "max_examples": 2000},
+}
+"""The hypothesis profiles (registered by the test suite's conftest.py and used by
+`rnnt-parity conform --profile`): ci is reproducible, dev the everyday run, thorough for
+nightly searches."""
+
 
 @dataclass(frozen=True)
 class RNNTCase:

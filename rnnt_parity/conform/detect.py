@@ -6,8 +6,10 @@ target_lengths)` with torch tensors ((B, T, U+1, V) float32, (B, U) and (B,) int
 bind anything else (blank, reduction) with functools.partial. Probes, in order:
     length dtype   which of int32 / int64 lengths and targets it accepts
     blank          U = 0: the loss is -sum_t log p(blank | t, 0), so on normalised inputs
-                   exactly one index k reproduces it (inputs log-softmaxed first, so the
-                   answer does not depend on whether it normalises); if U = 0 is refused or
+                   exactly one index k reproduces it; asked at two vocabulary sizes, so that
+                   "the last" (reported as -1) is told from a fixed index (inputs
+                   log-softmaxed first, so the answer does not depend on whether it
+                   normalises); if U = 0 is refused or
                    undefined, the one k whose oracle losses (U >= 1) fit the output under
                    some reduction
     inputs         adding a random constant to each (b, t, u) row leaves the loss unchanged
@@ -105,8 +107,9 @@ def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: i
         return found
     dtype = getattr(torch, accepted[0])
 
-    def blank_probe():
-        normalised = torch.log_softmax(x[:1, :, :1], dim=-1)
+    def blank_at(vocab: int) -> int:
+        normalised = torch.log_softmax(
+            torch.randn(1, frames, 1, vocab, generator=generator) * 2, dim=-1)
         value = float(_call(loss, normalised, targets[:1, :0], logit_lengths[:1],
                             torch.tensor([0]), dtype).sum())
         expected = -normalised[0, :, 0].double().sum(dim=0).numpy()
@@ -115,7 +118,15 @@ def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: i
             raise ValueError(f"U = 0 loss {value:.6g} matches {len(matches)} indices")
         return int(matches[0])
 
-    def blank_by_search():
+    def blank_probe():
+        small, large = blank_at(vocab_size), blank_at(vocab_size + 1)
+        if (small, large) == (vocab_size - 1, vocab_size):
+            return -1
+        if small != large:
+            raise ValueError(f"blank is {small} of {vocab_size} but {large} of {vocab_size + 1}")
+        return small
+
+    def blank_by_search():  # answers for this vocabulary size only
         normalised = torch.log_softmax(x, dim=-1)
         out = _call(loss, normalised, targets, logit_lengths, target_lengths, dtype)
         values = out.detach().double().numpy()
@@ -126,14 +137,17 @@ def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: i
                             "none")[0], target_lengths) is not None]
         if len(matches) != 1:
             raise ValueError(f"the U >= 1 losses fit {len(matches)} blank indices")
-        found.notes.append("blank found from U >= 1 losses (U = 0 was not usable)")
-        return matches[0]
+        found.notes.append("blank found from U >= 1 losses at one vocabulary size (U = 0 was "
+                           "not usable); the last index is reported as -1")
+        return -1 if matches[0] == vocab_size - 1 else matches[0]
 
     found.blank = _probe(found, "blank", blank_probe)
     if found.blank is None:
         found.blank = _probe(found, "blank (U >= 1)", blank_by_search)
     if found.blank is None:
         return found
+    resolved = found.blank % vocab_size
+    targets = torch.where(targets == resolved, (resolved + 1) % vocab_size, targets)
 
     def inputs_probe():
         shift = torch.randn(2, frames, labels + 1, 1, generator=generator) * 3

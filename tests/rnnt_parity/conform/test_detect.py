@@ -11,9 +11,14 @@ TORCHAUDIO = torchaudio.functional.rnnt_loss
 
 def test_torchaudio_defaults_are_detected():
     found = detect_rnnt_convention(TORCHAUDIO)
-    assert (found.blank, found.inputs, found.reduction) == (4, "logits", "mean")
+    assert (found.blank, found.inputs, found.reduction) == (-1, "logits", "mean")
     assert found.length_dtypes == ("int32",) and found.gradient == "true derivative"
     assert found.accepts_padding is False  # torchaudio needs T == max(logit_lengths)
+
+
+def test_a_fixed_blank_index_is_told_from_the_last_index():
+    found = detect_rnnt_convention(functools.partial(TORCHAUDIO, blank=3))
+    assert found.blank == 3
 
 
 def test_blank_first_log_probs_and_no_reduction_are_detected():
@@ -62,4 +67,4 @@ def test_int64_lengths_are_reported_when_accepted():
         return TORCHAUDIO(logits, targets.int(), logit_lengths.int(), target_lengths.int())
 
     found = detect_rnnt_convention(any_dtype)
-    assert found.length_dtypes == ("int32", "int64") and found.blank == 4
+    assert found.length_dtypes == ("int32", "int64") and found.blank == -1
