@@ -1,6 +1,9 @@
 """Conformance of a user's RNN-T loss callable: every hand-worked fixture and a hypothesis
 search against the oracle, under the callable's own conventions (detected or given).
 
+Malformed inputs are probed in subprocesses (`rnnt_parity.conform.bad_input`) and tabled;
+the table informs, it does not fail the run.
+
 `UserRNNTLoss` puts the callable behind the oracle's conventions: the batch's blank is moved
 to the callable's blank by swapping two vocabulary indices (logits' last axis and target
 labels; a target never holds blank), log-probs are made with torch's log_softmax when the
@@ -25,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from reference_impls.rnnt import rnnt_loss as oracle_rnnt_loss
 from rnnt_parity.compare.arrays import compare, rnnt_magnitudes
 from rnnt_parity.compare.tolerances import tolerance_for
+from rnnt_parity.conform.bad_input import bad_input_table
 from rnnt_parity.conform.detect import DetectedConvention, detect_rnnt_convention
 from rnnt_parity.fixtures import load_rnnt_fixtures
 from rnnt_parity.strategies import HYPOTHESIS_PROFILES, rnnt_batches
@@ -125,6 +129,7 @@ class ConformanceReport:
     target: str
     convention: dict
     checks: list[CheckOutcome] = field(default_factory=list)
+    bad_input: list[dict] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -209,6 +214,8 @@ def conform_rnnt_loss(target: str, convention: str = "auto",
     user = UserRNNTLoss(loss, found)
     report.checks += run_fixtures(user)
     report.checks.append(run_property(user, profile))
+    report.bad_input = bad_input_table(target, found.blank, found.inputs,
+                                       found.length_dtypes[0])
     return report
 
 
@@ -223,6 +230,10 @@ def render_markdown(report: ConformanceReport) -> str:
     for c in report.checks:
         lines.append(f"| {c.name} | {'pass' if c.passed else 'FAIL'} | {c.max_abs_loss} | "
                      f"{c.max_abs_grad} | {c.detail} |")
+    lines += ["", "## Malformed input (each probe in its own process)", "",
+              "| defect | outcome | detail |", "|---|---|---|"]
+    lines += [f"| {r['defect']} | {r['outcome']} | {r['detail'].replace('|', '/')} |"
+              for r in report.bad_input]
     for c in report.checks:
         if c.example is not None:
             lines += ["", f"## Shrunk failing example: {c.name}", "", "```json",
@@ -237,7 +248,8 @@ def write_conformance_report(report: ConformanceReport, folder: Path, force: boo
     texts = {"conformance.json": json.dumps({"target": report.target,
                                              "convention": report.convention,
                                              "passed": report.passed,
-                                             "checks": [asdict(c) for c in report.checks]},
+                                             "checks": [asdict(c) for c in report.checks],
+                                             "bad_input": report.bad_input},
                                             indent=1),
              "conformance.md": render_markdown(report)}
     for name, text in texts.items():

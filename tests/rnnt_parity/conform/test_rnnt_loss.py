@@ -15,7 +15,9 @@ def test_torchaudio_conforms_and_the_report_says_so(tmp_path, capsys):
     report = json.loads((tmp_path / "conformance.json").read_text())
     assert report["passed"] and report["convention"]["blank"] == -1
     assert len(report["checks"]) >= 10 and all(c["passed"] for c in report["checks"])
-    assert "checks passed" in capsys.readouterr().out
+    outcomes = {r["defect"]: r["outcome"] for r in report["bad_input"]}
+    assert len(outcomes) == 8 and outcomes["lengths of the wrong batch size"] == "raises"
+    assert "Malformed input" in capsys.readouterr().out
 
 
 def test_pitfall_mean_divided_by_target_length_fails_with_a_shrunk_example(tmp_path):
