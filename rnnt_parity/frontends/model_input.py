@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from reference_impls.features.stacking import left_context, shifted, stack_frames
+from reference_impls.features.stacking import left_context, stack_frames, symmetric_context
 from rnnt_parity.frontends.sources import compute, source_names
 
 CONTEXTS = ("none", "symmetric", "left")
@@ -65,9 +65,9 @@ class ModelInput:
         """Float32 (T', F') model input of a float64 [-1, 1] signal."""
         x = compute(self.source, signal, sample_rate, self.n_mels).features
         x = stack_frames(x, self.stack, self.subsample)
-        if self.context == "symmetric":
-            k = self.context_frames
-            x = np.concatenate([shifted(x, c - k) for c in range(2 * k + 1)], axis=1)
+        if self.context == "symmetric":  # (C, F, T) -> rows t = [x_{t-k}, ..., x_{t+k}]
+            x = symmetric_context(x, self.context_frames).transpose(2, 0, 1)
+            x = x.reshape(x.shape[0], -1)
         elif self.context == "left":
             x = left_context(x, self.context_frames)
         return x.astype(np.float32)

@@ -22,7 +22,6 @@ import torch
 from reference_impls.models.canonical import encoder_forward
 from reference_impls.rnnt.decode import greedy_decode as oracle_greedy
 from rnnt_parity.corpus.fsdd import held_out_utterances, write_utterances
-from rnnt_parity.models.greedy import greedy_decode
 from rnnt_parity.models.tiny import TINY_CHECKPOINT
 from rnnt_parity.wer.run import SideSource, run_drift
 from rnnt_parity.wer.system import DEFAULT_MAX_SYMBOLS, System, SystemSpec
@@ -33,14 +32,7 @@ BATCH = 16
 def _batched_greedy(system: System, rows: list[np.ndarray]) -> list[list[int]]:
     out = []
     for start in range(0, len(rows), BATCH):
-        chunk = rows[start:start + BATCH]
-        lengths = torch.tensor([r.shape[0] for r in chunk])
-        x = torch.zeros(len(chunk), int(lengths.max()), chunk[0].shape[1])
-        for k, r in enumerate(chunk):
-            x[k, :r.shape[0]] = torch.from_numpy(r)
-        with torch.no_grad():
-            encodings, out_lengths = system.model.encoder(x, lengths)
-        out += greedy_decode(system.model, encodings, out_lengths, DEFAULT_MAX_SYMBOLS)
+        out += system.decode_ids(rows[start:start + BATCH])
     return out
 
 

@@ -31,6 +31,7 @@ import torch
 
 from rnnt_parity.frontends.model_input import ModelInput
 from rnnt_parity.models.greedy import as_canonical, greedy_decode
+from rnnt_parity.models.stages import tf32_disabled
 from rnnt_parity.text import CHARACTERS, CharVocabulary
 
 DECODERS = ("rnnt_greedy", "rnnt_beam", "ctc_greedy")
@@ -175,18 +176,18 @@ class System:
     @torch.no_grad()
     def decode(self, batch: list[np.ndarray]) -> list[str]:
         """Texts of a list of (T_i', F') input rows, decoded as one padded batch."""
+        return [self.vocabulary.decode(i) for i in self.decode_ids(batch)]
+
+    @torch.no_grad()
+    def decode_ids(self, batch: list[np.ndarray]) -> list[list[int]]:
+        """Label ids of a list of (T_i', F') input rows, decoded as one padded batch."""
         lengths = torch.tensor([r.shape[0] for r in batch])
         x = torch.zeros(len(batch), int(lengths.max()), batch[0].shape[1])
         for k, r in enumerate(batch):
             x[k, :r.shape[0]] = torch.from_numpy(r)
-        tf32 = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
-        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-        try:
+        with tf32_disabled():
             encodings, out_lengths = self.model.encoder(x, lengths)
-            ids = self._decode_encodings(encodings, out_lengths)
-        finally:
-            torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = tf32
-        return [self.vocabulary.decode(i) for i in ids]
+            return self._decode_encodings(encodings, out_lengths)
 
     def _decode_encodings(self, encodings, lengths) -> list[list[int]]:
         kind = self.spec.decoder.kind

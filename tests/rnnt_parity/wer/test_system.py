@@ -105,9 +105,19 @@ def test_beam_decoder_returns_the_oracle_beam_search_best(rows, oracle_encodings
     assert system.decode(rows[:1]) == [TINY_VOCABULARY.decode(best)]
 
 
-def test_decoding_leaves_tf32_settings_as_it_found_them(rows):
+def test_decoding_runs_with_tf32_off_and_restores_the_settings(rows, monkeypatch):
+    system = _system()
+    seen = []
+    encoder = system.model.encoder.forward
+
+    def recording(*args):
+        seen.append((torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32))
+        return encoder(*args)
+
+    monkeypatch.setattr(system.model.encoder, "forward", recording)
     before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
-    _system().decode(rows[:2])
+    system.decode(rows[:2])
+    assert seen == [(False, False)]
     assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == before
 
 
