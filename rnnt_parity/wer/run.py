@@ -49,18 +49,25 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def produce_side(source: SideSource, entries: list[Entry], name: str, progress: bool,
-                 manifest: list[Entry] | None = None) -> Side:
-    """Side `name` on `entries`, a shard of `manifest` (default: the whole manifest). A
-    hypothesis file is checked against the whole manifest, then cut to the shard."""
-    if source.hypotheses is not None:
-        side = read_hypotheses(source.hypotheses, manifest or entries)
-        ids = {e.id for e in entries}
-        return Side(side.conditions, {k: v for k, v in side.hypotheses.items() if k in ids},
-                    {k: v for k, v in side.skipped.items() if k in ids})
-    system = System(SystemSpec.from_file(source.system))
-    hypotheses, skipped = transcribe(system, entries, f"system {name}", progress)
-    return Side(system.conditions(), hypotheses, skipped)
+def produce_sides(a: SideSource, b: SideSource, entries: list[Entry], progress: bool,
+                  manifest: list[Entry] | None = None) -> tuple[Side, Side]:
+    """Sides A and B on `entries`, a shard of `manifest` (default: the whole manifest). A
+    hypothesis file is checked against the whole manifest, then cut to the shard; two
+    systems share their model inputs when they compute the same ones."""
+    cache: dict = {}
+
+    def side(source: SideSource, name: str) -> Side:
+        if source.hypotheses is not None:
+            read = read_hypotheses(source.hypotheses, manifest or entries)
+            ids = {e.id for e in entries}
+            return Side(read.conditions,
+                        {k: v for k, v in read.hypotheses.items() if k in ids},
+                        {k: v for k, v in read.skipped.items() if k in ids})
+        system = System(SystemSpec.from_file(source.system))
+        hypotheses, skipped = transcribe(system, entries, f"system {name}", progress, cache)
+        return Side(system.conditions(), hypotheses, skipped)
+
+    return side(a, "A"), side(b, "B")
 
 
 def _shard_record(manifest: Path, total: int, shard: tuple[int, int], a: Side,
@@ -95,13 +102,11 @@ def run_drift(manifest: Path, a: SideSource, b: SideSource, out: Path,
     """The whole command; returns its exit status (1 when a threshold is exceeded)."""
     entries = read_manifest(manifest)
     if shard is None:
-        side_a = produce_side(a, entries, "A", progress)
-        side_b = produce_side(b, entries, "B", progress)
+        side_a, side_b = produce_sides(a, b, entries, progress)
         return _finish(entries, side_a, side_b, out, thresholds, replicates, force)
     mine = entries[shard[0]::shard[1]]
     record = _shard_record(manifest, len(entries), shard,
-                           produce_side(a, mine, "A", progress, entries),
-                           produce_side(b, mine, "B", progress, entries))
+                           *produce_sides(a, b, mine, progress, entries))
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"shard-{shard[0]}-of-{shard[1]}.json"
     with atomic_output(path, force) as temporary:
@@ -169,8 +174,7 @@ def run_distributed(manifest: Path, a: SideSource, b: SideSource, out: Path,
         entries = read_manifest(manifest)
         mine = entries[rank::world]
         record = _shard_record(manifest, len(entries), (rank, world),
-                               produce_side(a, mine, "A", rank == 0, entries),
-                               produce_side(b, mine, "B", rank == 0, entries))
+                               *produce_sides(a, b, mine, rank == 0, entries))
         gathered = [None] * world
         dist.all_gather_object(gathered, record)
         if rank != 0:

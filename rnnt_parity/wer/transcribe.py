@@ -40,15 +40,25 @@ class Progress:
 
 
 def transcribe(system: System, entries: list[Entry], label: str = "decoding",
-               progress: bool = True) -> tuple[dict[str, str], dict[str, str]]:
-    """({id: hypothesis text}, {id: reason skipped}) for `entries`."""
+               progress: bool = True, cache: dict | None = None
+               ) -> tuple[dict[str, str], dict[str, str]]:
+    """({id: hypothesis text}, {id: reason skipped}) for `entries`. `cache`, shared between
+    systems, keeps each entry's model input (or its skip reason) per `ModelInput`, so a
+    second system with the same input neither reads the audio again nor recomputes it."""
+    cache = {} if cache is None else cache
     rows, skipped = {}, {}
     for entry in entries:
-        try:
-            signal, _ = load_audio(entry.audio, SAMPLE_RATE)
-            rows[entry.id] = system.rows(signal, SAMPLE_RATE)
-        except (FileNotFoundError, ValueError) as error:
-            skipped[entry.id] = str(error)
+        key = (entry.id, system.model_input)
+        if key not in cache:
+            try:
+                signal, _ = load_audio(entry.audio, SAMPLE_RATE)
+                cache[key] = system.rows(signal, SAMPLE_RATE)
+            except (FileNotFoundError, ValueError) as error:
+                cache[key] = str(error)
+        if isinstance(cache[key], str):
+            skipped[entry.id] = cache[key]
+        else:
+            rows[entry.id] = cache[key]
     bar = Progress(label, len(rows)) if progress else None
     order = sorted(rows, key=lambda i: rows[i].shape[0])
     hypotheses = {}

@@ -141,3 +141,19 @@ def test_a_hypothesis_file_can_be_sharded_like_a_system(data, tmp_path):
                  "--replicates", "500"]) == 0
     merged, whole = _report(tmp_path / "merged"), _report(tmp_path / "whole")
     assert merged["utterances"] == whole["utterances"] and merged["wer"] == whole["wer"]
+
+
+def test_two_systems_with_one_model_input_read_each_audio_file_once(data, tmp_path,
+                                                                    monkeypatch):
+    from rnnt_parity.wer import transcribe as transcribe_module
+
+    reads = []
+    original = transcribe_module.load_audio
+
+    def counting(path, *args):
+        reads.append(path)
+        return original(path, *args)
+
+    monkeypatch.setattr(transcribe_module, "load_audio", counting)
+    assert _drift(data, tmp_path, "greedy", "ctc") == 0
+    assert len(reads) == len(set(reads)) == _report(tmp_path)["total"]
