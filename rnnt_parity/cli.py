@@ -14,8 +14,13 @@
                           (--system-b S.json | --hyp-b H.jsonl) --out DIR
                           [--fail-on abs:0.5% ...] [--shard i/n | --distributed] [--force]
     rnnt-parity wer-drift merge SHARD.json ... --out DIR [--fail-on ...] [--force]
-    rnnt-parity conform rnnt-loss PKG.MODULE:CALLABLE [--convention auto|torchaudio|FILE.json]
-                          [--profile ci|dev|thorough] --out DIR [--force]
+    rnnt-parity conform rnnt-loss|ctc-loss PKG.MODULE:CALLABLE [--convention auto|PRESET|FILE]
+                          [--device cpu|cuda] [--profile ci|dev|thorough] --out DIR [--force]
+    rnnt-parity conform rnnt-greedy|rnnt-beam PKG.MODULE:CALLABLE [--profile P] --out DIR
+    rnnt-parity conform model PKG.MODULE:LOADER --checkpoint CKPT [--family F] --out DIR
+    rnnt-parity conform features PKG.MODULE:CALLABLE (--preset NAME | --model-input FILE)
+                          [--profile P] --out DIR
+    rnnt-parity conform --catalogue [--only NAME ...]
     rnnt-parity fsdd build OUT [--seen N] [--unseen N] [--seed-offset K] [--force]
     rnnt-parity bench decode [--utterances N]
 
@@ -141,17 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="make the second utterance half length (checks padding)")
 
     _wer_drift_parser(commands)
-    conform = commands.add_parser("conform", help="run the suite against your implementation")
-    conform_commands = conform.add_subparsers(dest="conform_command", required=True)
-    conform_loss = conform_commands.add_parser(
-        "rnnt-loss", help="an RNN-T loss callable: conventions, fixtures, oracle search")
-    conform_loss.add_argument("target", metavar="PKG.MODULE:CALLABLE")
-    conform_loss.add_argument("--convention", default="auto",
-                              help="auto (probe it), torchaudio, or a JSON file")
-    conform_loss.add_argument("--profile", choices=["ci", "dev", "thorough"], default="ci",
-                              help="hypothesis profile of the search (default ci)")
-    conform_loss.add_argument("--out", type=Path, required=True, help="report folder")
-    conform_loss.add_argument("--force", action="store_true")
+    _conform_parser(commands)
     fsdd = commands.add_parser("fsdd", help="held-out FSDD digit utterances")
     fsdd_commands = fsdd.add_subparsers(dest="fsdd_command", required=True)
     build = fsdd_commands.add_parser(
@@ -183,6 +178,69 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--plot", type=Path, help="write a heatmap of |a - b| to this PNG")
     compare.add_argument("--force", action="store_true", help="overwrite an existing --plot")
     return parser
+
+
+def _conform_parser(commands) -> None:
+    conform = commands.add_parser(
+        "conform", help="run the suite against your implementation",
+        description="Run every check, fixture and oracle search against an implementation "
+                    "and write conformance.json/.md; `--catalogue` runs the kit against every "
+                    "catalogued real-world bug and prints the catch rate.")
+    conform.add_argument("--catalogue", action="store_true",
+                         help="run the known-bug catalogue (fixtures/known_bugs)")
+    conform.add_argument("--only", nargs="+", metavar="NAME",
+                         help="with --catalogue: these entries only")
+    kinds = conform.add_subparsers(dest="conform_command")
+    helps = {"rnnt-loss": "an RNN-T loss: loss(logits, targets, logit_lengths, target_lengths)",
+             "ctc-loss": "a CTC loss: loss(log_probs, targets, input_lengths, target_lengths)",
+             "rnnt-greedy": "a greedy decoder: decode(model, encodings, lengths, max_symbols)",
+             "rnnt-beam": "a beam search: search(model, encodings, length, beam, max_length)",
+             "model": "a model loader: load(checkpoint_path) -> torch.nn.Module",
+             "features": "a front end: front_end(signal, sample_rate) -> (T, F) rows"}
+    for kind, text in helps.items():
+        sub = kinds.add_parser(kind, help=text)
+        sub.add_argument("target", metavar="PKG.MODULE:CALLABLE")
+        if kind.endswith("-loss"):
+            presets = "torchaudio, warprnnt" if kind == "rnnt-loss" else "torch"
+            sub.add_argument("--convention", default="auto",
+                             help=f"auto (probe it), a preset ({presets}), or a JSON file")
+            sub.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                             help="where the callable runs (default cpu; cuda adds the "
+                                  "CPU-vs-CUDA path check)")
+        if kind == "model":
+            sub.add_argument("--checkpoint", type=Path, required=True)
+            sub.add_argument("--family", choices=sorted(FAMILIES),
+                             help="the checkpoint's family (default: detected)")
+        if kind == "features":
+            sub.add_argument("--preset", help="reference preset the rows must equal")
+            sub.add_argument("--model-input", type=Path,
+                             help="JSON of ModelInput fields (preset source, stacking, context)")
+        if kind != "model":
+            sub.add_argument("--profile", choices=["ci", "dev", "thorough"], default="ci",
+                             help="hypothesis profile of the search (default ci)")
+        sub.add_argument("--out", type=Path, required=True, help="report folder")
+        sub.add_argument("--force", action="store_true")
+
+
+def run_conform(args) -> int:
+    """`rnnt-parity conform`: 0 when every check passes, 1 otherwise."""
+    if args.catalogue:
+        from rnnt_parity.conform.catalogue import run_catalogue
+
+        return 0 if run_catalogue(args.only).all_as_expected else 1
+    if args.conform_command is None:
+        raise ValueError("conform needs a kind (rnnt-loss, ctc-loss, rnnt-greedy, rnnt-beam, "
+                         "model, features) or --catalogue")
+    from rnnt_parity.conform.report import render_markdown, write_conformance_report
+    from rnnt_parity.conform.run import conform
+
+    options = {k: v for k, v in vars(args).items()
+               if k in ("convention", "device", "profile", "checkpoint", "family", "preset",
+                        "model_input")}
+    report = conform(args.conform_command, args.target, **options)
+    write_conformance_report(report, args.out, args.force)
+    print(render_markdown(report).split("## Shrunk")[0].rstrip())
+    return 0 if report.passed else 1
 
 
 def _wer_drift_parser(commands) -> None:
@@ -301,16 +359,7 @@ def main(argv=None) -> int:
         if args.command == "wer-drift":
             return run_wer_drift(args)
         if args.command == "conform":
-            from rnnt_parity.conform.rnnt_loss import (
-                conform_rnnt_loss,
-                render_markdown,
-                write_conformance_report,
-            )
-
-            report = conform_rnnt_loss(args.target, args.convention, args.profile)
-            write_conformance_report(report, args.out, args.force)
-            print(render_markdown(report).split("## Shrunk")[0].rstrip())
-            return 0 if report.passed else 1
+            return run_conform(args)
         if args.command == "fsdd":
             from rnnt_parity.corpus.fsdd import held_out_utterances, write_utterances
 

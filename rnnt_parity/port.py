@@ -68,6 +68,15 @@ def inspect_checkpoint(path: Path, family_name: str | None = None, ema: bool = F
                       unaccounted_keys(checkpoint.state, detected, inferred.config))
 
 
+def load_model(path: str | Path, family_name: str | None = None,
+               ema: bool = False) -> torch.nn.Module:
+    """The checkpoint's model in its own family (detected unless named), weights loaded
+    exactly (every key, every shape), in eval mode."""
+    inspection = inspect_checkpoint(Path(path), family_name, ema)
+    return build_with_weights(inspection.family, inspection.inferred.config,
+                              inspection.checkpoint.state)
+
+
 def unaccounted_keys(state: dict, family_name: str, config) -> tuple[str, ...]:
     """What mapping this checkpoint to canonical would refuse (one line per problem), or
     why there is no mapping; empty when every tensor is accounted for."""

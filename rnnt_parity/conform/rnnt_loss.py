@@ -1,5 +1,6 @@
-"""Conformance of a user's RNN-T loss callable: every hand-worked fixture and a hypothesis
-search against the oracle, under the callable's own conventions (detected or given).
+"""Conformance of a user's RNN-T loss callable: every hand-worked fixture, a hypothesis
+search against the oracle, a large batch, a second backward and every execution path, under
+the callable's own conventions (detected or given).
 
 Malformed inputs are probed in subprocesses (`rnnt_parity.conform.bad_input`) and tabled;
 the table informs, it does not fail the run.
@@ -9,61 +10,45 @@ to the callable's blank by swapping two vocabulary indices (logits' last axis an
 labels; a target never holds blank), log-probs are made with torch's log_softmax when the
 callable takes them (so gradients are always w.r.t. logits), lengths get the callable's
 dtype, and the loss is compared with the oracle's under the callable's reduction.
-A property failure keeps hypothesis's shrunk example (the last one it runs).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
-import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
-from hypothesis import HealthCheck, given, settings
 
 from reference_impls.rnnt import rnnt_loss as oracle_rnnt_loss
-from rnnt_parity.compare.arrays import compare, rnnt_magnitudes
+from rnnt_parity.compare.arrays import Comparison, compare, rnnt_magnitudes
 from rnnt_parity.compare.tolerances import tolerance_for
 from rnnt_parity.conform.bad_input import bad_input_table
 from rnnt_parity.conform.detect import DetectedConvention, detect_rnnt_convention
+from rnnt_parity.conform.loss_checks import execution_paths, gradient_as_taken, second_backward
+from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, raised
+from rnnt_parity.conform.search import search
+from rnnt_parity.conform.targets import load_callable
 from rnnt_parity.fixtures import load_rnnt_fixtures
-from rnnt_parity.strategies import HYPOTHESIS_PROFILES, rnnt_batches
+from rnnt_parity.strategies import rnnt_batches
 
 COMPARABLE_REDUCTIONS = ("none", "sum", "mean")
 PRESETS = {
-    "torchaudio": DetectedConvention(("int32",), -1, "logits", "mean"),
+    "torchaudio": DetectedConvention(("int32",), -1, "logits", "mean", "true derivative"),
+    "warprnnt": DetectedConvention(("int32",), 0, "logits", "mean", "true derivative"),
 }
-"""Named conventions (blank -1 is the last index): torchaudio.functional.rnnt_loss's defaults."""
-
-
-def load_callable(target: str):
-    """The object named by "package.module:attribute[.attribute...]"; the working folder is
-    searched first, as `python -m` would (so a user's own module is found)."""
-    module_name, _, attribute = target.partition(":")
-    if not module_name or not attribute:
-        raise ValueError(f"target {target!r}: expected PACKAGE.MODULE:CALLABLE")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        found = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(f"target {target!r}: cannot import {module_name!r} ({error})") from error
-    for part in attribute.split("."):
-        if not hasattr(found, part):
-            raise ValueError(f"target {target!r}: {module_name} has no {attribute!r}")
-        found = getattr(found, part)
-    if not callable(found):
-        raise ValueError(f"target {target!r} is a {type(found).__name__}, not callable")
-    return found
+"""Named conventions (blank -1 is the last index): torchaudio.functional.rnnt_loss's and
+warprnnt_pytorch.rnnt_loss's defaults (warp's "mean" is sum / batch, the batch mean)."""
+LARGE_BATCH = (4, 32, 8, 32)
+"""B, T, U, V of the large-batch check: 36,864 logits, past a 2^15 index wrap."""
+PATH_BATCH = (3, 12, 5, 10)
+"""B, T, U, V of the batch every execution path (thread count, device) computes."""
 
 
 def read_convention(text: str, loss) -> DetectedConvention:
     """"auto" (probe), a preset name, or a JSON file {"blank", "inputs", "reduction",
-    "length_dtypes"}."""
+    "length_dtypes", "gradient"}."""
     if text == "auto":
         return detect_rnnt_convention(loss)
     if text in PRESETS:
@@ -74,13 +59,14 @@ def read_convention(text: str, loss) -> DetectedConvention:
                          "JSON file")
     values = json.loads(path.read_text())
     return DetectedConvention(tuple(values.get("length_dtypes", ["int32"])), values["blank"],
-                              values["inputs"], values["reduction"])
+                              values["inputs"], values["reduction"],
+                              values.get("gradient", "true derivative"))
 
 
 class UserRNNTLoss:
     """The callable behind the oracle's conventions: __call__ -> (loss, grad w.r.t. logits)."""
 
-    def __init__(self, loss, convention: DetectedConvention):
+    def __init__(self, loss, convention: DetectedConvention, device: str = "cpu"):
         missing = [k for k in ("blank", "inputs", "reduction") if getattr(convention, k) is None]
         if missing or not convention.length_dtypes:
             raise ValueError(f"the convention is incomplete ({missing or 'length dtypes'}); "
@@ -88,10 +74,13 @@ class UserRNNTLoss:
         if convention.reduction not in COMPARABLE_REDUCTIONS:
             raise ValueError(f"reduction {convention.reduction!r} has no oracle counterpart; "
                              f"comparable: {COMPARABLE_REDUCTIONS}")
-        self.loss, self.convention = loss, convention
+        self.loss, self.convention, self.device = loss, convention, device
         self.dtype = getattr(torch, convention.length_dtypes[0])
 
-    def __call__(self, logits, targets, logit_lengths, target_lengths, blank):
+    def forward(self, logits, targets, logit_lengths, target_lengths, blank, device=None):
+        """(leaf, output, region): the logits leaf in the callable's vocabulary order and the
+        callable's output; `region` = (frames, labels, order) to map a gradient back."""
+        device = device or self.device
         logits, targets = np.asarray(logits), np.asarray(targets)
         vocab = logits.shape[-1]
         theirs = self.convention.blank % vocab
@@ -103,59 +92,54 @@ class UserRNNTLoss:
         valid = np.arange(targets.shape[1])[None, :] < np.asarray(target_lengths)[:, None]
         targets = np.where(valid, targets, 0 if blank else 1)[:, :labels]
         leaf = torch.tensor(np.ascontiguousarray(logits[:, :frames, :labels + 1][..., order]),
-                            dtype=torch.float32, requires_grad=True)
+                            dtype=torch.float32, device=device, requires_grad=True)
         inputs = leaf if self.convention.inputs == "logits" else torch.log_softmax(leaf, -1)
-        out = self.loss(inputs, torch.tensor(order[targets], dtype=self.dtype),
-                        torch.tensor(logit_lengths, dtype=self.dtype),
-                        torch.tensor(target_lengths, dtype=self.dtype))
+        out = self.loss(inputs, torch.tensor(order[targets], dtype=self.dtype, device=device),
+                        torch.tensor(logit_lengths, dtype=self.dtype, device=device),
+                        torch.tensor(target_lengths, dtype=self.dtype, device=device))
+        return leaf, out, (frames, labels, order)
+
+    @staticmethod
+    def full_gradient(grad: torch.Tensor, shape, region) -> np.ndarray:
+        frames, labels, order = region
+        full = np.zeros(shape)
+        full[:, :frames, :labels + 1] = grad.double().cpu().numpy()[..., order]
+        return full
+
+    def __call__(self, logits, targets, logit_lengths, target_lengths, blank, device=None):
+        leaf, out, region = self.forward(logits, targets, logit_lengths, target_lengths, blank,
+                                         device)
         out.sum().backward()
-        grad = np.zeros(logits.shape)
-        grad[:, :frames, :labels + 1] = leaf.grad.double().numpy()[..., order]
-        return out.detach().double().numpy(), grad
+        return (out.detach().double().cpu().numpy(),
+                self.full_gradient(leaf.grad, np.shape(logits), region))
 
 
-@dataclass
-class CheckOutcome:
-    name: str
-    passed: bool
-    max_abs_loss: float | None = None
-    max_abs_grad: float | None = None
-    detail: str = ""
-    example: dict | None = None
-
-
-@dataclass
-class ConformanceReport:
-    target: str
-    convention: dict
-    checks: list[CheckOutcome] = field(default_factory=list)
-    bad_input: list[dict] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
-
-
-def _compare_batch(user: UserRNNTLoss, logits, targets, logit_lengths, target_lengths, blank):
-    reduction = user.convention.reduction
+def oracle_expectation(logits, targets, logit_lengths, target_lengths, blank, reduction):
+    """(loss, gradient of the summed output w.r.t. logits, per-utterance magnitudes) that
+    a conforming callable with `reduction` returns, from one float64 oracle call."""
     per_utterance, grad_of_sum = oracle_rnnt_loss(
         np.asarray(logits, dtype=np.float32), targets, logit_lengths, target_lengths,
         blank=blank, reduction="none")
     scale = 1.0 / len(per_utterance) if reduction == "mean" else 1.0
-    expected_loss = per_utterance if reduction == "none" else np.array(
-        per_utterance.sum() * scale)
-    expected_grad = grad_of_sum * scale
-    loss, grad = user(logits, targets, logit_lengths, target_lengths, blank)
+    loss = per_utterance if reduction == "none" else np.array(per_utterance.sum() * scale)
     magnitudes = rnnt_magnitudes(logits, logit_lengths, target_lengths, per_utterance)
-    loss_scale = magnitudes if reduction == "none" else np.array(magnitudes.max())
-    loss_check = compare(loss.reshape(expected_loss.shape), expected_loss,
-                         tolerance_for("float32", "cpu", "rnnt.loss"), loss_scale)
-    grad_check = compare(grad, expected_grad, tolerance_for("float32", "cpu", "rnnt.grad"),
-                         magnitudes)
+    return loss, grad_of_sum * scale, magnitudes
+
+
+def compare_loss_and_grad(loss, grad, expected_loss, expected_grad, magnitudes, quantity: str,
+                          device: str = "cpu") -> tuple[Comparison, Comparison]:
+    """The loss (scaled per utterance, or by the largest for a reduced loss) and gradient
+    under the float32 `quantity`.loss / .grad tolerances (`quantity`: "rnnt" or "ctc")."""
+    loss_scale = magnitudes if np.ndim(expected_loss) else np.array(magnitudes.max())
+    loss_check = compare(np.reshape(loss, np.shape(expected_loss)), expected_loss,
+                         tolerance_for("float32", device, f"{quantity}.loss"), loss_scale)
+    grad_check = compare(grad, expected_grad, tolerance_for("float32", device,
+                                                            f"{quantity}.grad"),
+                         magnitudes, batch_axis=1 if quantity == "ctc" else 0)
     return loss_check, grad_check
 
 
-def _outcome(name, loss_check, grad_check, example=None) -> CheckOutcome:
+def outcome(name, loss_check, grad_check, example=None) -> CheckOutcome:
     wrong = [what for what, check in (("loss", loss_check), ("gradient", grad_check))
              if not check.passed]
     detail = f"{' and '.join(wrong)} differ{'s' if len(wrong) == 1 else ''}" if wrong else ""
@@ -163,96 +147,118 @@ def _outcome(name, loss_check, grad_check, example=None) -> CheckOutcome:
                         example)
 
 
+def _compare_batch(user: UserRNNTLoss, name, logits, targets, logit_lengths, target_lengths,
+                   blank, device=None) -> CheckOutcome:
+    device = device or user.device
+    expected_loss, expected_grad, magnitudes = oracle_expectation(
+        logits, targets, logit_lengths, target_lengths, blank, user.convention.reduction)
+    loss, grad = user(logits, targets, logit_lengths, target_lengths, blank, device)
+    return outcome(name, *compare_loss_and_grad(loss, grad, expected_loss, expected_grad,
+                                                magnitudes, "rnnt", device))
+
+
+def random_batch(batch: int, frames: int, labels: int, vocab: int, seed: int = 0):
+    """A deterministic (logits, targets, logit_lengths, target_lengths, blank) batch in the
+    oracle's conventions: blank 0, the first utterance full length, logits of scale 2."""
+    rng = np.random.default_rng(seed)
+    logits = (rng.standard_normal((batch, frames, labels + 1, vocab)) * 2).astype(np.float32)
+    targets = rng.integers(1, vocab, (batch, labels))
+    logit_lengths = np.concatenate([[frames], rng.integers(1, frames + 1, batch - 1)])
+    target_lengths = np.concatenate([[labels], rng.integers(0, labels + 1, batch - 1)])
+    return logits, targets, logit_lengths, target_lengths, 0
+
+
 def run_fixtures(user: UserRNNTLoss) -> list[CheckOutcome]:
     out = []
     for fixture in load_rnnt_fixtures():
         if fixture.fastemit_lambda or not fixture.loss_is_finite:
             continue
+        name = f"fixture {fixture.name}"
         try:
-            checks = _compare_batch(user, fixture.logits, fixture.targets, fixture.logit_lengths,
-                                    fixture.target_lengths, fixture.blank)
-            out.append(_outcome(f"fixture {fixture.name}", *checks))
+            out.append(_compare_batch(user, name, fixture.logits, fixture.targets,
+                                      fixture.logit_lengths, fixture.target_lengths,
+                                      fixture.blank))
         except Exception as error:  # the implementation under test may raise anything
-            out.append(CheckOutcome(f"fixture {fixture.name}", False,
-                                    detail=f"raised {type(error).__name__}: {error}"))
+            out.append(raised(name, error))
     return out
 
 
+def _describe(case) -> dict:
+    return {"logits": case.logits.tolist(), "targets": case.targets.tolist(),
+            "logit_lengths": case.logit_lengths.tolist(),
+            "target_lengths": case.target_lengths.tolist(), "blank": case.blank}
+
+
 def run_property(user: UserRNNTLoss, profile: str = "ci") -> CheckOutcome:
-    """Random float32 batches (full-length first utterance) against the oracle, under one
-    of `HYPOTHESIS_PROFILES`."""
-    if profile not in HYPOTHESIS_PROFILES:
-        raise ValueError(f"profile must be one of {sorted(HYPOTHESIS_PROFILES)}, got {profile!r}")
-    last: dict = {}
+    """Random float32 batches (full-length first utterance) against the oracle."""
+    return search("property: random batches vs the oracle",
+                  rnnt_batches(dtype=np.float32, full_lengths=True),
+                  lambda case: _compare_batch(user, "", *case.arrays(), case.blank),
+                  _describe, profile)
 
-    @settings(database=None, suppress_health_check=list(HealthCheck),
-              **HYPOTHESIS_PROFILES[profile])
-    @given(case=rnnt_batches(dtype=np.float32, full_lengths=True))
-    def agrees(case):
-        last["example"] = {"logits": case.logits.tolist(), "targets": case.targets.tolist(),
-                           "logit_lengths": case.logit_lengths.tolist(),
-                           "target_lengths": case.target_lengths.tolist(), "blank": case.blank}
-        loss_check, grad_check = _compare_batch(user, *case.arrays(), case.blank)
-        last["checks"] = (loss_check, grad_check)
-        assert loss_check.passed and grad_check.passed
 
-    name = "property: random batches vs the oracle"
+def run_large_batch(user: UserRNNTLoss) -> CheckOutcome:
+    """A batch of 36,864 logits: an index that wraps (int32 past 2^31, simulated smaller by
+    the catalogue) reads the wrong logits here."""
+    name = "large batch (B, T, U, V = {}, {}, {}, {})".format(*LARGE_BATCH)
     try:
-        agrees()
-    except AssertionError:
-        return _outcome(name, *last["checks"], last["example"])
+        return _compare_batch(user, name, *random_batch(*LARGE_BATCH, seed=1))
     except Exception as error:  # the implementation under test may raise anything
-        return CheckOutcome(name, False, detail=f"raised {type(error).__name__}: {error}",
-                            example=last.get("example"))
-    return CheckOutcome(name, True, detail="every example agreed")
+        return raised(name, error)
 
 
-def conform_rnnt_loss(target: str, convention: str = "auto",
-                      profile: str = "ci") -> ConformanceReport:
+def run_second_backward(user: UserRNNTLoss) -> CheckOutcome:
+    batch = random_batch(*PATH_BATCH, seed=2)
+    return second_backward(lambda: user.forward(*batch)[:2])
+
+
+def run_execution_paths(user: UserRNNTLoss) -> CheckOutcome:
+    batch = random_batch(*PATH_BATCH, seed=3)
+    return execution_paths(lambda device: _compare_batch(user, "", *batch, device=device),
+                           user.device)
+
+
+def run_gradient_as_taken(user: UserRNNTLoss) -> CheckOutcome | None:
+    """For a callable taking log-probs: its gradient w.r.t. the log-probs it was given is the
+    true derivative of its loss (None for a logits-taking callable: the search covers it)."""
+    if user.convention.inputs != "log_probs":
+        return None
+    logits, targets, logit_lengths, target_lengths, _ = random_batch(*PATH_BATCH, seed=4)
+    log_probs = (logits - np.log(np.exp(logits).sum(-1, keepdims=True))).astype(np.float32)
+    blank = user.convention.blank % log_probs.shape[-1]
+    targets = np.where(targets == blank, (blank + 1) % log_probs.shape[-1], targets)
+    per_utterance, grad_of_sum = oracle_rnnt_loss(
+        log_probs, targets, logit_lengths, target_lengths, blank=blank, reduction="none",
+        fused_log_softmax=False)
+    scale = 1.0 / len(per_utterance) if user.convention.reduction == "mean" else 1.0
+    magnitudes = rnnt_magnitudes(log_probs, logit_lengths, target_lengths, per_utterance)
+
+    def run():
+        leaf = torch.tensor(log_probs, requires_grad=True)
+        user.loss(leaf, *(torch.tensor(a, dtype=user.dtype)
+                          for a in (targets, logit_lengths, target_lengths))).sum().backward()
+        return leaf.grad.double().numpy()
+
+    return gradient_as_taken(
+        "gradient w.r.t. the log-probs as given is the true derivative",
+        user.convention.gradient, run,
+        lambda grad: compare(grad, grad_of_sum * scale,
+                             tolerance_for("float32", "cpu", "rnnt.grad"), magnitudes))
+
+
+def conform_rnnt_loss(target: str, convention: str = "auto", profile: str = "ci",
+                      device: str = "cpu") -> ConformanceReport:
     loss = load_callable(target)
     found = read_convention(convention, loss)
-    report = ConformanceReport(target, asdict(found))
-    user = UserRNNTLoss(loss, found)
+    report = ConformanceReport("RNN-T loss", target, asdict(found))
+    user = UserRNNTLoss(loss, found, device)
     report.checks += run_fixtures(user)
     report.checks.append(run_property(user, profile))
-    report.bad_input = bad_input_table(target, found.blank, found.inputs,
-                                       found.length_dtypes[0])
+    report.checks.append(run_large_batch(user))
+    report.checks.append(run_second_backward(user))
+    report.checks.append(run_execution_paths(user))
+    as_taken = run_gradient_as_taken(user)
+    if as_taken is not None:
+        report.checks.append(as_taken)
+    report.bad_input = bad_input_table("rnnt", target, asdict(found))
     return report
-
-
-def render_markdown(report: ConformanceReport) -> str:
-    passed = sum(c.passed for c in report.checks)
-    lines = [f"# Conformance of {report.target} (RNN-T loss)", "",
-             f"{passed} of {len(report.checks)} checks passed.", "", "## Convention", ""]
-    lines += [f"- {k}: {v}" for k, v in report.convention.items() if k != "notes"]
-    lines += [f"- note: {n}" for n in report.convention.get("notes", [])]
-    lines += ["", "| check | verdict | max abs loss err | max abs grad err | detail |",
-              "|---|---|---|---|---|"]
-    for c in report.checks:
-        lines.append(f"| {c.name} | {'pass' if c.passed else 'FAIL'} | {c.max_abs_loss} | "
-                     f"{c.max_abs_grad} | {c.detail} |")
-    lines += ["", "## Malformed input (each probe in its own process)", "",
-              "| defect | outcome | detail |", "|---|---|---|"]
-    lines += [f"| {r['defect']} | {r['outcome']} | {r['detail'].replace('|', '/')} |"
-              for r in report.bad_input]
-    for c in report.checks:
-        if c.example is not None:
-            lines += ["", f"## Shrunk failing example: {c.name}", "", "```json",
-                      json.dumps(c.example), "```"]
-    return "\n".join(lines) + "\n"
-
-
-def write_conformance_report(report: ConformanceReport, folder: Path, force: bool = False):
-    from rnnt_parity.files import atomic_output
-
-    folder.mkdir(parents=True, exist_ok=True)
-    texts = {"conformance.json": json.dumps({"target": report.target,
-                                             "convention": report.convention,
-                                             "passed": report.passed,
-                                             "checks": [asdict(c) for c in report.checks],
-                                             "bad_input": report.bad_input},
-                                            indent=1),
-             "conformance.md": render_markdown(report)}
-    for name, text in texts.items():
-        with atomic_output(folder / name, force) as temporary:
-            temporary.write_text(text)

@@ -1,14 +1,7 @@
-"""Buggy RNN-T losses for the conformance tests: each a small wrapper reproducing one bug."""
+"""Losses that take the probing process down, for the bad-input tests (the catalogued
+bugs live in fixtures/known_bugs)."""
 
 import torchaudio
-
-
-def mean_divided_by_target_length(logits, targets, logit_lengths, target_lengths):
-    """torch CTC's "mean" (divide by target length) where torchaudio's batch mean belongs."""
-    losses = torchaudio.functional.rnnt_loss(logits, targets, logit_lengths, target_lengths,
-                                             reduction="none")
-    return (losses / target_lengths.clamp(min=1)).mean()
-
 
 NOT_CALLABLE = 3
 

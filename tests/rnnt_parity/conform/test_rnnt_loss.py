@@ -1,12 +1,27 @@
-"""`rnnt-parity conform rnnt-loss`: a correct loss passes clean, a buggy one fails with a
-shrunk example, and bad targets are refused by name."""
+"""`rnnt-parity conform rnnt-loss`: a correct loss passes clean, each catalogued bug fails the
+check meant for it (with a shrunk example for a search failure), bad targets are refused."""
 
 import json
 
+import numpy as np
 import pytest
+import torchaudio
 
 from rnnt_parity.cli import main
-from rnnt_parity.conform.rnnt_loss import load_callable
+from rnnt_parity.conform.rnnt_loss import (
+    PRESETS,
+    UserRNNTLoss,
+    run_execution_paths,
+    run_gradient_as_taken,
+    run_large_batch,
+    run_second_backward,
+)
+from rnnt_parity.conform.targets import load_callable
+from tests.rnnt_parity.conform.known_bugs import RNNT
+
+
+def _user(target: str) -> UserRNNTLoss:
+    return UserRNNTLoss(load_callable(target), PRESETS["torchaudio"])
 
 
 def test_torchaudio_conforms_and_the_report_says_so(tmp_path, capsys):
@@ -14,16 +29,15 @@ def test_torchaudio_conforms_and_the_report_says_so(tmp_path, capsys):
                  str(tmp_path)]) == 0
     report = json.loads((tmp_path / "conformance.json").read_text())
     assert report["passed"] and report["convention"]["blank"] == -1
-    assert len(report["checks"]) >= 10 and all(c["passed"] for c in report["checks"])
+    assert len(report["checks"]) >= 14 and all(c["passed"] for c in report["checks"])
     outcomes = {r["defect"]: r["outcome"] for r in report["bad_input"]}
     assert len(outcomes) == 8 and outcomes["lengths of the wrong batch size"] == "raises"
     assert "Malformed input" in capsys.readouterr().out
 
 
 def test_pitfall_mean_divided_by_target_length_fails_with_a_shrunk_example(tmp_path):
-    target = "tests.rnnt_parity.conform.mutants:mean_divided_by_target_length"
-    assert main(["conform", "rnnt-loss", target, "--convention", "torchaudio", "--out",
-                 str(tmp_path)]) == 1
+    assert main(["conform", "rnnt-loss", RNNT + "mean_divided_by_target_length",
+                 "--convention", "torchaudio", "--out", str(tmp_path)]) == 1
     report = json.loads((tmp_path / "conformance.json").read_text())
     search = next(c for c in report["checks"] if c["name"].startswith("property"))
     assert not search["passed"] and search["example"] is not None
@@ -32,9 +46,72 @@ def test_pitfall_mean_divided_by_target_length_fails_with_a_shrunk_example(tmp_p
 
 
 def test_auto_detection_refuses_a_reduction_the_oracle_has_no_twin_for(tmp_path, capsys):
-    target = "tests.rnnt_parity.conform.mutants:mean_divided_by_target_length"
-    assert main(["conform", "rnnt-loss", target, "--out", str(tmp_path)]) == 2
+    assert main(["conform", "rnnt-loss", RNNT + "mean_divided_by_target_length", "--out",
+                 str(tmp_path)]) == 2
     assert "mean_over_target_lengths" in capsys.readouterr().err
+
+
+def test_pitfall_an_index_that_wraps_fails_only_the_large_batch():
+    user = _user(RNNT + "index_wraps_past_2_15")
+    assert not run_large_batch(user).passed
+    assert run_second_backward(user).passed  # small batches do not cross the wrap
+    assert run_large_batch(_user("torchaudio.functional:rnnt_loss")).passed
+
+
+def test_pitfall_a_gradient_scaled_in_place_fails_the_second_backward():
+    outcome = run_second_backward(_user(RNNT + "double_backward_scales_in_place"))
+    assert not outcome.passed and outcome.max_abs_grad > 0
+    assert run_second_backward(_user("torchaudio.functional:rnnt_loss")).passed
+
+
+def test_pitfall_a_path_that_disagrees_is_named_with_its_thread_count():
+    outcome = run_execution_paths(_user(RNNT + "disagrees_across_execution_paths"))
+    assert not outcome.passed and "cpu with 1 thread(s)" in outcome.detail
+
+
+@pytest.mark.parametrize("mutant", ["fastemit_reports_scaled_loss",
+                                    "unfused_log_softmax_fed_logits",
+                                    "off_by_one_label_length"])
+def test_pitfall_a_wrong_loss_fails_against_the_oracle(mutant, tmp_path):
+    assert main(["conform", "rnnt-loss", RNNT + mutant, "--convention", "torchaudio",
+                 "--out", str(tmp_path)]) == 1
+    report = json.loads((tmp_path / "conformance.json").read_text())
+    assert any(not c["passed"] and "loss" in c["detail"] for c in report["checks"])
+
+
+def test_a_log_probs_loss_whose_gradient_is_not_the_derivative_fails_the_as_given_check():
+    def wrong_gradient(log_probs, targets, logit_lengths, target_lengths):
+        value = torchaudio.functional.rnnt_loss(log_probs, targets, logit_lengths,
+                                                target_lengths, fused_log_softmax=False)
+        as_if_fused = torchaudio.functional.rnnt_loss(log_probs, targets, logit_lengths,
+                                                      target_lengths)
+        return value.detach() + as_if_fused - as_if_fused.detach()
+
+    convention = PRESETS["torchaudio"]
+    log_probs_convention = type(convention)(("int32",), -1, "log_probs", "mean",
+                                            "true derivative")
+    outcome = run_gradient_as_taken(UserRNNTLoss(wrong_gradient, log_probs_convention))
+    assert not outcome.passed and "declared 'true derivative'" in outcome.detail
+    unfused = UserRNNTLoss(lambda *a: torchaudio.functional.rnnt_loss(
+        *a, fused_log_softmax=False), log_probs_convention)
+    assert run_gradient_as_taken(unfused).passed
+
+
+def test_a_logits_loss_has_no_as_given_gradient_check():
+    assert run_gradient_as_taken(_user("torchaudio.functional:rnnt_loss")) is None
+
+
+def test_an_incomplete_convention_is_refused_by_name():
+    incomplete = type(PRESETS["torchaudio"])(("int32",), None, "logits", "mean")
+    with pytest.raises(ValueError, match="incomplete"):
+        UserRNNTLoss(torchaudio.functional.rnnt_loss, incomplete)
+
+
+def test_the_adapter_gradient_is_zero_outside_each_utterance():
+    user = _user("torchaudio.functional:rnnt_loss")
+    logits = np.random.default_rng(0).standard_normal((2, 4, 3, 5)).astype(np.float32)
+    _, grad = user(logits, np.array([[1, 2], [3, 0]]), np.array([4, 2]), np.array([2, 1]), 0)
+    assert np.all(grad[1, 2:] == 0) and np.all(grad[1, :, 2:] == 0)
 
 
 @pytest.mark.parametrize("target, message", [

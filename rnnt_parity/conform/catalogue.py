@@ -1,0 +1,139 @@
+"""`rnnt-parity conform --catalogue`: the conformance kit against every entry of the
+known-bug catalogue (`fixtures/known_bugs/catalogue.json`), and the catch rate.
+
+An entry is a mutant expected to be caught, or a correct implementation expected to pass
+clean. `caught_by` says how a mutant is caught: "checks" (at least one check fails) or
+"bad input: DEFECT" (that malformed input is not refused; the mutants of this kind are
+built on the oracle-backed losses, which refuse every malformed input). A clean entry passes
+every check; its malformed-input table is reported, not judged (torchaudio accepts inputs
+the catalogue's own mutants are caught for accepting: that is where those bugs come from).
+Entries whose `requires` module is not installed are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rnnt_parity.conform.report import ConformanceReport
+from rnnt_parity.conform.run import KINDS, conform
+from rnnt_parity.fixtures import DEFAULT_FIXTURE_ROOT
+
+CATALOGUE = DEFAULT_FIXTURE_ROOT / "known_bugs" / "catalogue.json"
+FIELDS = ("name", "kind", "target", "options", "source", "expect")
+PATH_OPTIONS = ("convention", "checkpoint", "model_input")
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    kind: str
+    target: str
+    options: dict
+    source: str
+    expect: str
+    caught_by: str = "checks"
+    breaks: str = ""
+    requires: str | None = None
+
+
+@dataclass
+class Verdict:
+    entry: Entry
+    as_expected: bool
+    outcome: str
+    evidence: str
+    seconds: float
+
+
+@dataclass
+class CatalogueRun:
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    @property
+    def all_as_expected(self) -> bool:
+        return all(v.as_expected for v in self.verdicts if v.outcome != "skipped")
+
+
+def load_catalogue(path: Path = CATALOGUE) -> list[Entry]:
+    """The entries, with option paths resolved against the catalogue's folder; ValueError
+    naming the entry and field when one is malformed."""
+    data = json.loads(Path(path).read_text())
+    entries = []
+    for index, raw in enumerate(data["entries"]):
+        missing = [f for f in FIELDS if f not in raw]
+        if missing:
+            raise ValueError(f"{path}: entry {index} lacks {missing}")
+        if raw["kind"] not in KINDS or raw["expect"] not in ("caught", "clean"):
+            raise ValueError(f"{path}: entry {index} ({raw['name']}): kind must be one of "
+                             f"{KINDS} and expect 'caught' or 'clean'")
+        options = dict(raw["options"])
+        for key in PATH_OPTIONS:
+            candidate = Path(path).parent / str(options.get(key, ""))
+            if key in options and candidate.is_file():
+                options[key] = candidate.resolve()
+        entries.append(Entry(**{**raw, "options": options}))
+    return entries
+
+
+def judge(entry: Entry, report: ConformanceReport) -> tuple[bool, str, str]:
+    """(as expected, outcome, evidence) of one kit run."""
+    failed = [f"{c.name}: {c.detail}" for c in report.checks if not c.passed]
+    if entry.expect == "clean":
+        evidence = "; ".join(failed) if failed else f"{len(report.checks)} checks pass"
+        if report.bad_input:
+            refused = sum(r["outcome"] == "raises" for r in report.bad_input)
+            evidence += f"; refuses {refused} of {len(report.bad_input)} malformed inputs"
+        return not failed, "clean" if not failed else "FAILS", evidence
+    if entry.caught_by.startswith("bad input: "):
+        defect = entry.caught_by.removeprefix("bad input: ")
+        row = next((r for r in report.bad_input if r["defect"] == defect), None)
+        caught = row is not None and row["outcome"] != "raises"
+        evidence = f"{defect}: {row['outcome'] if row else 'not probed'}"
+        return caught, "caught" if caught else "MISSED", evidence
+    return bool(failed), "caught" if failed else "MISSED", "; ".join(failed)[:300]
+
+
+def run_catalogue(only: list[str] | None = None, path: Path = CATALOGUE, out=print
+                  ) -> CatalogueRun:
+    """Run the kit on each entry (all, or those named in `only`) and print the table."""
+    entries = load_catalogue(path)
+    if only:
+        unknown = sorted(set(only) - {e.name for e in entries})
+        if unknown:
+            raise ValueError(f"no catalogue entries named {unknown}")
+        entries = [e for e in entries if e.name in only]
+    folder = str(Path(path).parent.parent)  # known_bugs is imported as a package from here
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [folder, *filter(None, [os.environ.get("PYTHONPATH")])])  # for the probe processes
+    run = CatalogueRun()
+    for entry in entries:
+        start = time.perf_counter()
+        if entry.requires and importlib.util.find_spec(entry.requires) is None:
+            run.verdicts.append(Verdict(entry, True, "skipped",
+                                        f"{entry.requires} is not installed", 0.0))
+        else:
+            report = conform(entry.kind, entry.target, **entry.options)
+            run.verdicts.append(Verdict(entry, *judge(entry, report),
+                                        time.perf_counter() - start))
+        verdict = run.verdicts[-1]
+        out(f"{verdict.outcome:<8} {entry.kind:<12} {entry.name} ({entry.source}) "
+            f"[{verdict.seconds:.1f} s]: {verdict.evidence}")
+    mutants = [v for v in run.verdicts if v.entry.expect == "caught"]
+    correct = [v for v in run.verdicts if v.entry.expect == "clean" and v.outcome != "skipped"]
+    skipped = [v for v in run.verdicts if v.outcome == "skipped"]
+    out(f"caught {sum(v.as_expected for v in mutants)} of {len(mutants)} catalogued bugs"
+        + "".join(f"; MISSED {v.entry.name}" for v in mutants if not v.as_expected))
+    out(f"clean {sum(v.as_expected for v in correct)} of {len(correct)} correct "
+        "implementations" + "".join(f"; FAILS {v.entry.name}" for v in correct
+                                    if not v.as_expected)
+        + "".join(f"; skipped {v.entry.name} ({v.evidence})" for v in skipped))
+    out(f"total {sum(v.seconds for v in run.verdicts):.0f} s")
+    return run

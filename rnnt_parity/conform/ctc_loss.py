@@ -1,0 +1,232 @@
+"""Conformance of a user's CTC loss callable: every hand-worked CTC fixture, a hypothesis
+search against the oracle (`reference_impls.ctc.ctc_loss`), targets longer than 256 labels,
+a second backward, every execution path and the gradient w.r.t. the log-probs as given,
+under the callable's own conventions (detected, a preset, or a JSON file).
+
+`UserCTCLoss` puts the callable behind the oracle's conventions, as `UserRNNTLoss` does:
+blank moved by swapping two class indices, log_softmax applied in torch when the callable
+takes log-probs (so the compared gradient is always w.r.t. logits), its layout and length
+dtype, and the loss compared under its reduction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from reference_impls.ctc import ctc_logits_gradient
+from reference_impls.ctc import ctc_loss as oracle_ctc_loss
+from rnnt_parity.compare.arrays import compare, ctc_magnitudes
+from rnnt_parity.compare.tolerances import tolerance_for
+from rnnt_parity.conform.bad_input import bad_input_table
+from rnnt_parity.conform.detect_ctc import (
+    LOGITS_GRADIENT,
+    CTCConvention,
+    arrange,
+    detect_ctc_convention,
+    utterance_weights,
+)
+from rnnt_parity.conform.loss_checks import execution_paths, gradient_as_taken, second_backward
+from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, raised
+from rnnt_parity.conform.rnnt_loss import compare_loss_and_grad, outcome
+from rnnt_parity.conform.search import search
+from rnnt_parity.conform.targets import load_callable
+from rnnt_parity.fixtures import load_ctc_fixtures
+from rnnt_parity.strategies import ctc_batches
+
+REDUCTIONS = ("none", "sum", "mean", "batch_mean")
+PRESETS = {"torch": CTCConvention(("int64", "int32"), "TBC", 0, "log_probs", "mean",
+                                  LOGITS_GRADIENT)}
+"""torch.nn.functional.ctc_loss's defaults, its documented gradient deviation included."""
+LONG_TARGETS = (2, 700, 300, 20)
+"""B, T, S, C of the long-target check: S past cuDNN's 256 limit (pytorch 53505)."""
+PATH_BATCH = (3, 16, 5, 8)
+"""B, T, S, C of the batch the execution-path, backward and gradient checks use."""
+
+
+def read_convention(text: str, loss) -> CTCConvention:
+    """"auto" (probe), a preset name, or a JSON file with CTCConvention's fields."""
+    if text == "auto":
+        return detect_ctc_convention(loss)
+    if text in PRESETS:
+        return PRESETS[text]
+    path = Path(text)
+    if not path.is_file():
+        raise ValueError(f"--convention {text!r}: not auto, a preset {sorted(PRESETS)} or a "
+                         "JSON file")
+    values = json.loads(path.read_text())
+    return CTCConvention(tuple(values.get("length_dtypes", ["int64"])),
+                         values.get("layout", "TBC"), values["blank"], values["inputs"],
+                         values["reduction"], values.get("gradient", "true derivative"))
+
+
+class UserCTCLoss:
+    """The callable behind the oracle's conventions: __call__ -> (loss, grad w.r.t. logits),
+    both float64, the gradient `(T, B, C)`."""
+
+    def __init__(self, loss, convention: CTCConvention, device: str = "cpu"):
+        missing = [k for k in ("layout", "blank", "inputs", "reduction")
+                   if getattr(convention, k) is None]
+        if missing or not convention.length_dtypes:
+            raise ValueError(f"the convention is incomplete ({missing or 'length dtypes'}); "
+                             "give --convention")
+        if convention.reduction not in REDUCTIONS:
+            raise ValueError(f"reduction {convention.reduction!r} has no oracle counterpart; "
+                             f"comparable: {REDUCTIONS}")
+        self.loss, self.convention, self.device = loss, convention, device
+        self.dtype = getattr(torch, convention.length_dtypes[0])
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths, blank, device=None):
+        """(leaf (T, B, C) in the callable's class order, output, order)."""
+        device = device or self.device
+        log_probs, targets = np.asarray(log_probs), np.asarray(targets)
+        classes = log_probs.shape[-1]
+        theirs = self.convention.blank % classes
+        order = np.arange(classes)
+        order[[blank, theirs]] = order[[theirs, blank]]
+        valid = np.arange(targets.shape[1])[None, :] < np.asarray(target_lengths)[:, None]
+        targets = np.where(valid, targets, 0 if blank else 1)
+        leaf = torch.tensor(np.ascontiguousarray(log_probs[..., order]), dtype=torch.float32,
+                            device=device, requires_grad=True)
+        inputs = leaf
+        if self.convention.inputs == "log_probs":  # padding frames go to it untouched
+            frames = torch.arange(leaf.shape[0], device=device)[:, None] < torch.tensor(
+                input_lengths, device=device)[None, :]
+            frames = frames[..., None]  # log_softmax never sees padding (0 * NaN = NaN)
+            inputs = torch.where(frames, torch.log_softmax(leaf.where(frames, 0.0), -1), leaf)
+        out = self.loss(arrange(inputs, self.convention.layout),
+                        torch.tensor(order[targets], dtype=self.dtype, device=device),
+                        torch.tensor(input_lengths, dtype=self.dtype, device=device),
+                        torch.tensor(target_lengths, dtype=self.dtype, device=device))
+        return leaf, out, order
+
+    def __call__(self, log_probs, targets, input_lengths, target_lengths, blank, device=None):
+        leaf, out, order = self.forward(log_probs, targets, input_lengths, target_lengths,
+                                        blank, device)
+        out.sum().backward()
+        return (out.detach().double().cpu().numpy(),
+                leaf.grad.double().cpu().numpy()[..., order])
+
+
+def _compare_batch(user: UserCTCLoss, name, log_probs, targets, input_lengths, target_lengths,
+                   blank, device=None) -> CheckOutcome:
+    device = device or user.device
+    log_probs32 = np.asarray(log_probs, dtype=np.float32)
+    per_utterance, true_grad = oracle_ctc_loss(log_probs32, targets, input_lengths,
+                                               target_lengths, blank=blank, reduction="none")
+    weights = utterance_weights(user.convention.reduction, np.asarray(target_lengths))
+    expected_loss = per_utterance if user.convention.reduction == "none" else np.array(
+        (per_utterance * weights).sum())
+    expected_grad = ctc_logits_gradient(log_probs32, true_grad * weights[None, :, None],
+                                        input_lengths)
+    magnitudes = ctc_magnitudes(log_probs32, input_lengths, per_utterance)
+    loss, grad = user(log_probs32, targets, input_lengths, target_lengths, blank, device)
+    return outcome(name, *compare_loss_and_grad(loss, grad, expected_loss, expected_grad,
+                                                magnitudes, "ctc", device))
+
+
+def random_ctc_batch(batch: int, frames: int, labels: int, classes: int, seed: int = 0,
+                     full_lengths: bool = False):
+    """A deterministic (log_probs (T, B, C) float32, targets, input_lengths, target_lengths,
+    blank 0) batch whose targets fit their frames (no two equal labels in a row)."""
+    rng = np.random.default_rng(seed)
+    logits = rng.standard_normal((frames, batch, classes)) * 2
+    log_probs = (logits - np.log(np.exp(logits).sum(-1, keepdims=True))).astype(np.float32)
+    steps = rng.integers(1, classes - 1, (batch, labels))
+    targets = (np.cumsum(steps, axis=1) % (classes - 1)) + 1  # adjacent labels differ
+    input_lengths = np.full(batch, frames) if full_lengths else np.concatenate(
+        [[frames], rng.integers(labels, frames + 1, batch - 1)])
+    target_lengths = np.concatenate([[labels], rng.integers(0, labels + 1, batch - 1)])
+    return log_probs, targets, input_lengths, target_lengths, 0
+
+
+def run_fixtures(user: UserCTCLoss) -> list[CheckOutcome]:
+    out = []
+    for fixture in load_ctc_fixtures():
+        if not fixture.loss_is_finite:
+            continue
+        name = f"fixture {fixture.name}"
+        try:
+            out.append(_compare_batch(user, name, fixture.log_probs, fixture.targets,
+                                      fixture.input_lengths, fixture.target_lengths,
+                                      fixture.blank))
+        except Exception as error:  # the implementation under test may raise anything
+            out.append(raised(name, error))
+    return out
+
+
+def _describe(case) -> dict:
+    return {"log_probs": case.log_probs.tolist(), "targets": case.targets.tolist(),
+            "input_lengths": case.input_lengths.tolist(),
+            "target_lengths": case.target_lengths.tolist(), "blank": case.blank}
+
+
+def run_property(user: UserCTCLoss, profile: str = "ci") -> CheckOutcome:
+    """Random float32 batches whose targets fit their frames, against the oracle."""
+    return search("property: random batches vs the oracle",
+                  ctc_batches(dtype=np.float32, feasible=True),
+                  lambda case: _compare_batch(user, "", *case.arrays(), case.blank),
+                  _describe, profile)
+
+
+def run_long_targets(user: UserCTCLoss) -> CheckOutcome:
+    name = "targets of 300 labels (B, T, S, C = {}, {}, {}, {})".format(*LONG_TARGETS)
+    try:
+        return _compare_batch(user, name, *random_ctc_batch(*LONG_TARGETS, seed=1,
+                                                            full_lengths=True))
+    except Exception as error:  # the implementation under test may raise anything
+        return raised(name, error)
+
+
+def run_gradient_as_taken(user: UserCTCLoss) -> CheckOutcome | None:
+    """For a callable taking log-probs: its gradient w.r.t. them is the declared one."""
+    if user.convention.inputs != "log_probs":
+        return None
+    log_probs, targets, input_lengths, target_lengths, _ = random_ctc_batch(*PATH_BATCH,
+                                                                             seed=4)
+    blank = user.convention.blank % log_probs.shape[-1]
+    targets = np.where(targets == blank, 0, targets)  # label 0 takes blank's place
+    per_utterance, true_grad = oracle_ctc_loss(log_probs, targets, input_lengths,
+                                               target_lengths, blank=blank, reduction="none")
+    true_grad = true_grad * utterance_weights(user.convention.reduction,
+                                              target_lengths)[None, :, None]
+    magnitudes = ctc_magnitudes(log_probs, input_lengths, per_utterance)
+    tolerance = tolerance_for("float32", "cpu", "ctc.grad")
+
+    def run():
+        leaf = torch.tensor(arrange(torch.tensor(log_probs), user.convention.layout).numpy(),
+                            requires_grad=True)
+        user.loss(leaf, *(torch.tensor(a, dtype=user.dtype) for a in (
+            targets, input_lengths, target_lengths))).sum().backward()
+        return arrange(leaf.grad, user.convention.layout).double().numpy()
+
+    return gradient_as_taken(
+        "gradient w.r.t. the log-probs as given is the declared one", user.convention.gradient,
+        run, lambda grad: compare(grad, true_grad, tolerance, magnitudes, batch_axis=1),
+        lambda grad: compare(grad, ctc_logits_gradient(log_probs, true_grad, input_lengths),
+                             tolerance, magnitudes, batch_axis=1))
+
+
+def conform_ctc_loss(target: str, convention: str = "auto", profile: str = "ci",
+                     device: str = "cpu") -> ConformanceReport:
+    loss = load_callable(target)
+    found = read_convention(convention, loss)
+    report = ConformanceReport("CTC loss", target, asdict(found))
+    user = UserCTCLoss(loss, found, device)
+    report.checks += run_fixtures(user)
+    report.checks.append(run_property(user, profile))
+    report.checks.append(run_long_targets(user))
+    batch = random_ctc_batch(*PATH_BATCH, seed=2)
+    report.checks.append(second_backward(lambda: user.forward(*batch)[:2]))
+    report.checks.append(execution_paths(
+        lambda device: _compare_batch(user, "", *random_ctc_batch(*PATH_BATCH, seed=3),
+                                      device=device), device))
+    as_taken = run_gradient_as_taken(user)
+    if as_taken is not None:
+        report.checks.append(as_taken)
+    report.bad_input = bad_input_table("ctc", target, asdict(found))
+    return report

@@ -1,0 +1,83 @@
+"""Checks every loss kind runs the same way, whatever its lattice: a second backward through
+one graph, and the same batch on every execution path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from rnnt_parity.compare.tolerances import tolerance_for
+from rnnt_parity.conform.report import CheckOutcome, raised
+
+UPSTREAM = 0.5
+"""The upstream gradient of the second-backward check: not 1, so an in-place scaling shows."""
+
+
+def second_backward(forward: Callable) -> CheckOutcome:
+    """`forward() -> (leaf, output)`; backward twice through the output (retain_graph, an
+    upstream gradient of 0.5 so that a scaling shows) gives the same gradient twice: a
+    kernel that multiplies its saved gradient in place (warp-transducer) returns a rescaled
+    one. Refusing the second backward is conforming."""
+    name = "second backward gives the same gradient"
+    try:
+        leaf, out = forward()
+        (out.sum() * UPSTREAM).backward(retain_graph=True)
+        first = leaf.grad.clone()
+        leaf.grad = None
+    except Exception as error:  # the implementation under test may raise anything
+        return raised(name, error)
+    try:
+        (out.sum() * UPSTREAM).backward()
+    except RuntimeError as error:
+        return CheckOutcome(name, True, detail=f"refuses a second backward: {error}"[:200])
+    difference = float((leaf.grad - first).abs().max())
+    passed = difference <= tolerance_for("float32", "any", "repeated_backward").atol
+    return CheckOutcome(name, passed, max_abs_grad=difference,
+                        detail="" if passed else "the second gradient differs from the first")
+
+
+def execution_paths(compare_on: Callable, device: str) -> CheckOutcome:
+    """`compare_on(device) -> CheckOutcome` (one fixed batch against the oracle) on every
+    execution path: 1 thread and torch's thread count (at least 2) on the CPU, and `device`
+    too when it is not the CPU (warp-transducer 93: its CPU and GPU kernels disagree)."""
+    name = "every execution path agrees with the oracle"
+    threads = torch.get_num_threads()
+    paths = [("cpu", 1), ("cpu", max(threads, 2))]
+    if device != "cpu":
+        paths.append((device, threads))
+    failing, worst_loss, worst_grad = [], 0.0, 0.0
+    try:
+        for path_device, count in paths:
+            torch.set_num_threads(count)
+            result = compare_on(path_device)
+            worst_loss = max(worst_loss, result.max_abs_loss)
+            worst_grad = max(worst_grad, result.max_abs_grad)
+            if not result.passed:
+                failing.append(f"{path_device} with {count} thread(s): {result.detail}")
+    except Exception as error:  # the implementation under test may raise anything
+        return raised(name, error)
+    finally:
+        torch.set_num_threads(threads)
+    return CheckOutcome(name, not failing, worst_loss, worst_grad, "; ".join(failing))
+
+
+def gradient_as_taken(name: str, declared: str | None, run: Callable,
+                      true_gradient, logits_gradient=None) -> CheckOutcome:
+    """`run() -> gradient` w.r.t. the log-probs as given; it must be the declared one: the
+    true derivative (`true_gradient`) unless the convention declares "logits gradient"
+    (torch CTC's documented deviation, pytorch 52241: `logits_gradient`). Both are
+    `compare(actual) -> Comparison` functions."""
+    declared = declared or "true derivative"
+    try:
+        grad = run()
+    except Exception as error:  # the implementation under test may raise anything
+        return raised(name, error)
+    check = (true_gradient if declared == "true derivative" else logits_gradient)(grad)
+    found = "the declared gradient" if check.passed else (
+        "the true derivative" if true_gradient(grad).passed else
+        "the logits gradient (pytorch 52241)" if logits_gradient is not None
+        and logits_gradient(grad).passed else "neither the true derivative nor the logits "
+        "gradient")
+    return CheckOutcome(name, check.passed, max_abs_grad=check.max_abs,
+                        detail="" if check.passed else f"declared {declared!r}, found {found}")

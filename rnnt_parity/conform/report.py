@@ -1,0 +1,97 @@
+"""The conformance report every `rnnt-parity conform` kind writes: checks (passed or failed,
+the largest errors against the oracle, hypothesis's shrunk example for a failed search), the
+convention the run used, and, for losses, the malformed-input table.
+
+Files: `conformance.json` and `conformance.md` in the report folder, each written atomically
+and never over an existing report without `force`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rnnt_parity.files import atomic_output
+
+
+@dataclass
+class CheckOutcome:
+    """One check. `max_abs_loss` / `max_abs_grad` are the largest errors against the oracle
+    (for non-loss kinds: the first and second compared quantity, named in `detail`)."""
+
+    name: str
+    passed: bool
+    max_abs_loss: float | None = None
+    max_abs_grad: float | None = None
+    detail: str = ""
+    example: dict | None = None
+
+
+@dataclass
+class ConformanceReport:
+    kind: str
+    target: str
+    convention: dict
+    checks: list[CheckOutcome] = field(default_factory=list)
+    bad_input: list[dict] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def refused_every_malformed_input(self) -> bool:
+        return all(r["outcome"] == "raises" for r in self.bad_input)
+
+
+def raised(name: str, error: Exception, example: dict | None = None) -> CheckOutcome:
+    """A failed check whose implementation raised instead of answering."""
+    return CheckOutcome(name, False, detail=f"raised {type(error).__name__}: {error}",
+                        example=example)
+
+
+def render_markdown(report: ConformanceReport) -> str:
+    passed = sum(c.passed for c in report.checks)
+    lines = [f"# Conformance of {report.target} ({report.kind})", "",
+             f"{passed} of {len(report.checks)} checks passed.", "", "## Convention", ""]
+    lines += [f"- {k}: {v}" for k, v in report.convention.items() if k != "notes"]
+    lines += [f"- note: {n}" for n in report.convention.get("notes", [])]
+    lines += ["", "| check | verdict | max abs err (1st) | max abs err (2nd) | detail |",
+              "|---|---|---|---|---|"]
+    for c in report.checks:
+        lines.append(f"| {c.name.replace('|', '/')} | {'pass' if c.passed else 'FAIL'} | "
+                     f"{c.max_abs_loss} | "
+                     f"{c.max_abs_grad} | {c.detail.replace('|', '/')} |")
+    if report.bad_input:
+        lines += ["", "## Malformed input (each probe in its own process)", "",
+                  "| defect | outcome | detail |", "|---|---|---|"]
+        lines += [f"| {r['defect']} | {r['outcome']} | {r['detail'].replace('|', '/')} |"
+                  for r in report.bad_input]
+    for c in report.checks:
+        if c.example is not None:
+            lines += ["", f"## Shrunk failing example: {c.name}", "", "```json",
+                      json.dumps(c.example), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def report_json(report: ConformanceReport) -> dict:
+    return {"kind": report.kind, "target": report.target, "convention": report.convention,
+            "passed": report.passed, "checks": [asdict(c) for c in report.checks],
+            "bad_input": report.bad_input}
+
+
+def write_conformance_report(report: ConformanceReport, folder: Path, force: bool = False):
+    """conformance.json and conformance.md in `folder`; FileExistsError before writing
+    either if one exists and `force` is not set."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = {"conformance.json": json.dumps(report_json(report), indent=1),
+             "conformance.md": render_markdown(report)}
+    if not force:
+        for name in texts:
+            if (folder / name).exists():
+                raise FileExistsError(f"{folder / name} exists; pass --force to overwrite it")
+    for name, text in texts.items():
+        with atomic_output(folder / name, force=True) as temporary:
+            temporary.write_text(text)

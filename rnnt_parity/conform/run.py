@@ -1,0 +1,44 @@
+"""One entry point for every conformance kind (the CLI's, the catalogue's and the pytest
+plugin's)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rnnt_parity.conform.report import ConformanceReport
+
+KINDS = ("rnnt-loss", "ctc-loss", "rnnt-greedy", "rnnt-beam", "model", "features")
+
+
+def conform(kind: str, target: str, convention: str = "auto", device: str = "cpu",
+            profile: str = "ci", checkpoint: Path | None = None, family: str | None = None,
+            preset: str | None = None, model_input: Path | None = None) -> ConformanceReport:
+    """Run the `kind` kit against `target` ("package.module:callable"); options that do not
+    apply to the kind are ignored."""
+    if kind == "rnnt-loss":
+        from rnnt_parity.conform.rnnt_loss import conform_rnnt_loss
+
+        return conform_rnnt_loss(target, convention, profile, device)
+    if kind == "ctc-loss":
+        from rnnt_parity.conform.ctc_loss import conform_ctc_loss
+
+        return conform_ctc_loss(target, convention, profile, device)
+    if kind == "rnnt-greedy":
+        from rnnt_parity.conform.decoders import conform_rnnt_greedy
+
+        return conform_rnnt_greedy(target, profile)
+    if kind == "rnnt-beam":
+        from rnnt_parity.conform.decoders import conform_rnnt_beam
+
+        return conform_rnnt_beam(target, profile)
+    if kind == "model":
+        from rnnt_parity.conform.model import conform_model
+
+        if checkpoint is None:
+            raise ValueError("conform model needs --checkpoint")
+        return conform_model(target, checkpoint, family)
+    if kind == "features":
+        from rnnt_parity.conform.features import conform_features, read_model_input
+
+        return conform_features(target, read_model_input(preset, model_input), profile)
+    raise ValueError(f"unknown conformance kind {kind!r}; known: {', '.join(KINDS)}")

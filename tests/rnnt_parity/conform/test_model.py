@@ -1,0 +1,48 @@
+"""`rnnt-parity conform model`: the project's loader conforms on both fixture checkpoints,
+and each catalogued porting bug is caught at the right key or stage."""
+
+import json
+
+import pytest
+
+from rnnt_parity.cli import main
+from rnnt_parity.conform.model import conform_model
+from rnnt_parity.fixtures import DEFAULT_FIXTURE_ROOT
+from tests.rnnt_parity.conform.known_bugs import MODELS
+
+HYBRID = DEFAULT_FIXTURE_ROOT / "models" / "tiny_fsdd.pt"
+MYRTLESPEECH_SHAPE = DEFAULT_FIXTURE_ROOT / "models" / "tiny_fsdd_myrtlespeech.pt"
+
+
+@pytest.mark.parametrize("checkpoint", [HYBRID, MYRTLESPEECH_SHAPE])
+def test_the_project_loader_conforms(checkpoint, tmp_path):
+    assert main(["conform", "model", "rnnt_parity.port:load_model", "--checkpoint",
+                 str(checkpoint), "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "conformance.json").read_text())
+    assert len(report["checks"]) == 3 and report["convention"]["family"] == "canonical"
+
+
+@pytest.mark.parametrize("mutant, key, stage", [
+    ("lstm_gates_swapped", "encoder.pre.0.weight_ih", "encoder"),
+    ("bias_hh_dropped", "encoder.pre.0.bias_hh", "encoder"),
+    ("strict_false_misses_a_key", "joint.output.bias", "joint"),
+])
+def test_pitfall_a_damaged_weight_is_named_by_key_and_stage(mutant, key, stage):
+    weights, full, padded = conform_model(MODELS + mutant, HYBRID).checks
+    assert not weights.passed and key in weights.detail
+    assert not full.passed and f"first divergent stage: {stage}" in full.detail
+
+
+def test_pitfall_extra_activations_leave_the_weights_alone_and_fail_the_encoder():
+    weights, full, _ = conform_model(MODELS + "two_extra_hardtanh", HYBRID).checks
+    assert weights.passed
+    assert "first divergent stage: encoder" in full.detail
+
+
+def test_a_loader_that_returns_no_module_is_a_failed_check():
+    report = conform_model("tests.rnnt_parity.conform.test_model:_not_a_model", HYBRID)
+    assert not report.passed and "not a torch.nn.Module" in report.checks[0].detail
+
+
+def _not_a_model(path):
+    return {"path": path}
