@@ -62,3 +62,12 @@ def test_a_reduction_without_an_oracle_twin_is_refused():
     odd = type(convention)(("int64",), "TBC", 0, "log_probs", "median")
     with pytest.raises(ValueError, match="no oracle counterpart"):
         UserCTCLoss(F.ctc_loss, odd)
+
+
+def test_auto_detection_reports_52241_and_still_fails_it(tmp_path):
+    assert main(["conform", "ctc-loss", "torch.nn.functional:ctc_loss", "--out",
+                 str(tmp_path)]) == 1
+    report = json.loads((tmp_path / "conformance.json").read_text())
+    assert report["convention"]["gradient"] == "logits gradient (pytorch 52241)"
+    assert [c["name"] for c in report["checks"] if not c["passed"]] == [
+        "gradient w.r.t. the log-probs as given is the expected one"]
