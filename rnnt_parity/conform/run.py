@@ -14,7 +14,14 @@ def conform(kind: str, target: str, convention: str = "auto", device: str = "cpu
             profile: str = "ci", checkpoint: Path | None = None, family: str | None = None,
             preset: str | None = None, model_input: Path | None = None) -> ConformanceReport:
     """Run the `kind` kit against `target` ("package.module:callable"); options that do not
-    apply to the kind are ignored."""
+    apply to the kind are ignored. ValueError for `device` "cuda" without CUDA."""
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be cpu or cuda, got {device!r}")
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda: CUDA is not available")
     if kind == "rnnt-loss":
         from rnnt_parity.conform.rnnt_loss import conform_rnnt_loss
 
