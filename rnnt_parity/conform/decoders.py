@@ -25,7 +25,7 @@ from reference_impls.models import CanonicalConfig, random_parameters
 from reference_impls.rnnt.beam import beam_search as oracle_beam_search
 from reference_impls.rnnt.decode import greedy_decode_batch
 from rnnt_parity.compare.tolerances import tolerance_for
-from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, raised
+from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded
 from rnnt_parity.conform.search import search
 from rnnt_parity.conform.targets import load_callable
 from rnnt_parity.models.canonical import CanonicalRNNT
@@ -83,10 +83,7 @@ def _describe(case: dict) -> dict:
 
 
 def _targeted(decode, name: str, case: dict) -> CheckOutcome:
-    try:
-        return _greedy_outcome(decode, case, name)
-    except Exception as error:  # the implementation under test may raise anything
-        return raised(name, error, _describe(case))
+    return guarded(name, lambda: _greedy_outcome(decode, case, name), _describe(case))
 
 
 def conform_rnnt_greedy(target: str, profile: str = "ci") -> ConformanceReport:
@@ -155,10 +152,8 @@ def conform_rnnt_beam(target: str, profile: str = "ci") -> ConformanceReport:
              "encodings": rng.standard_normal((4, WIDTH)) * 2, "lengths": 4, "beam": None,
              "max_length": 4}
     name = "unpruned scores are the exact log P(y given x) (merged by log-add)"
-    try:
-        report.checks.append(_beam_outcome(search_fn, exact, name))
-    except Exception as error:  # the implementation under test may raise anything
-        report.checks.append(raised(name, error, _describe(exact)))
+    report.checks.append(guarded(name, lambda: _beam_outcome(search_fn, exact, name),
+                                 _describe(exact)))
     report.checks.append(search("property: random models and beams vs the oracle",
                                 beam_cases(), lambda case: _beam_outcome(search_fn, case),
                                 _describe, profile))

@@ -78,7 +78,8 @@ def _reduction_of(values: np.ndarray, per_utterance: np.ndarray, target_lengths)
     return matching[0] if len(matching) == 1 else None
 
 
-def _probe(convention: DetectedConvention, name: str, action):
+def probe_or_note(convention: DetectedConvention, name: str, action):
+    """`action()`, or None with the error recorded in `convention.notes`."""
     try:
         return action()
     except Exception as error:  # the callable under test may raise anything
@@ -98,7 +99,7 @@ def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: i
     target_lengths = torch.tensor([labels, labels - 1])
     accepted = []
     for dtype in (torch.int32, torch.int64):
-        if _probe(found, f"{dtype} lengths",
+        if probe_or_note(found, f"{dtype} lengths",
                   lambda d=dtype: _call(loss, x, targets, logit_lengths, target_lengths, d)
                   ) is not None:
             accepted.append(str(dtype).removeprefix("torch."))
@@ -141,9 +142,9 @@ def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: i
                            "not usable); the last index is reported as -1")
         return -1 if matches[0] == vocab_size - 1 else matches[0]
 
-    found.blank = _probe(found, "blank", blank_probe)
+    found.blank = probe_or_note(found, "blank", blank_probe)
     if found.blank is None:
-        found.blank = _probe(found, "blank (U >= 1)", blank_by_search)
+        found.blank = probe_or_note(found, "blank (U >= 1)", blank_by_search)
     if found.blank is None:
         return found
     resolved = found.blank % vocab_size
@@ -155,7 +156,7 @@ def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: i
         b = _call(loss, x + shift, targets, logit_lengths, target_lengths, dtype)
         return "logits" if torch.allclose(a, b, rtol=PROBE_RTOL) else "log_probs"
 
-    found.inputs = _probe(found, "inputs", inputs_probe)
+    found.inputs = probe_or_note(found, "inputs", inputs_probe)
     if found.inputs is None:
         return found
     fused = found.inputs == "logits"
@@ -172,7 +173,7 @@ def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: i
                              f"per-utterance losses {per_utterance}")
         return reduction
 
-    found.reduction = _probe(found, "reduction", reduction_probe)
+    found.reduction = probe_or_note(found, "reduction", reduction_probe)
 
     def gradient_probe():
         leaf = inputs.clone().requires_grad_(True)
@@ -188,7 +189,7 @@ def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: i
             return "true derivative"
         return f"not the derivative w.r.t. its {found.inputs} (max |difference| {difference:.3g})"
 
-    found.gradient = _probe(found, "gradient", gradient_probe)
+    found.gradient = probe_or_note(found, "gradient", gradient_probe)
 
     def padding_probe():
         padded = torch.cat([inputs, torch.full_like(inputs[:, :2], float("nan"))], dim=1)
@@ -200,6 +201,6 @@ def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: i
             return False
         return bool(torch.allclose(a, b, rtol=PROBE_RTOL))
 
-    found.accepts_padding = _probe(found, "padding", padding_probe)
+    found.accepts_padding = probe_or_note(found, "padding", padding_probe)
     return found
 

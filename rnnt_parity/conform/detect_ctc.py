@@ -29,7 +29,7 @@ import torch
 
 from reference_impls.ctc import ctc_logits_gradient
 from reference_impls.ctc import ctc_loss as oracle_ctc_loss
-from rnnt_parity.conform.detect import GRADIENT_ATOL, PROBE_RTOL
+from rnnt_parity.conform.detect import GRADIENT_ATOL, PROBE_RTOL, probe_or_note
 
 LAYOUTS = ("TBC", "BTC")
 LOGITS_GRADIENT = "logits gradient (pytorch 52241)"
@@ -85,14 +85,6 @@ def _fits_a_reduction(values: np.ndarray, per_utterance: np.ndarray) -> bool:
                for v in _reductions(per_utterance, np.zeros(len(per_utterance))).values())
 
 
-def _attempt(found: CTCConvention, name: str, action):
-    try:
-        return action()
-    except Exception as error:  # the callable under test may raise anything
-        found.notes.append(f"{name} probe failed: {type(error).__name__}: {error}")
-        return None
-
-
 def detect_ctc_convention(loss, classes: int = 5, frames: int = 6, labels: int = 2,
                           seed: int = 0) -> CTCConvention:
     """What `loss` expects and returns; see the module docstring."""
@@ -145,7 +137,7 @@ def detect_ctc_convention(loss, classes: int = 5, frames: int = 6, labels: int =
         b = _call(loss, x + shift, found.layout, targets, lengths, target_lengths, dtype)
         return "logits" if torch.allclose(a, b, rtol=PROBE_RTOL) else "log_probs"
 
-    found.inputs = _attempt(found, "inputs", inputs_probe)
+    found.inputs = probe_or_note(found, "inputs", inputs_probe)
     if found.inputs is None:
         return found
     log_probs = torch.log_softmax(x, dim=-1)
@@ -162,7 +154,7 @@ def detect_ctc_convention(loss, classes: int = 5, frames: int = 6, labels: int =
                              f"per-utterance losses {per_utterance}")
         return reduction
 
-    found.reduction = _attempt(found, "reduction", reduction_probe)
+    found.reduction = probe_or_note(found, "reduction", reduction_probe)
     if found.reduction is None:
         return found
 
@@ -183,7 +175,7 @@ def detect_ctc_convention(loss, classes: int = 5, frames: int = 6, labels: int =
             return LOGITS_GRADIENT
         return f"not the derivative w.r.t. its {found.inputs} (max |difference| {difference:.3g})"
 
-    found.gradient = _attempt(found, "gradient", gradient_probe)
+    found.gradient = probe_or_note(found, "gradient", gradient_probe)
     return found
 
 

@@ -22,17 +22,23 @@ import torch
 
 from rnnt_parity.compare.models import compare_stage_outputs, oracle_stages
 from rnnt_parity.compare.tolerances import tolerance_for
-from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, raised
+from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded, raised
 from rnnt_parity.conform.targets import load_callable
 from rnnt_parity.models.families import family, family_of
 from rnnt_parity.models.stages import stage_outputs
 from rnnt_parity.port import inspect_checkpoint, map_to, verification_inputs
 
+WEIGHTS_CHECK = "the model holds the checkpoint's weights, key by key"
+
+
+def forward_name(full_length: bool) -> str:
+    return f"forward pass vs the NumPy oracle ({'full-length' if full_length else 'padded'} batch)"
+
 
 def weights_check(model: torch.nn.Module, model_family: str, inspection) -> CheckOutcome:
     """The model's state equals the checkpoint's, key by key (both in canonical layout when
     the model is of another family than the checkpoint)."""
-    name = "the model holds the checkpoint's weights, key by key"
+    name = WEIGHTS_CHECK
     expected = inspection.checkpoint.state
     actual = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if model_family != inspection.family:
@@ -52,8 +58,7 @@ def weights_check(model: torch.nn.Module, model_family: str, inspection) -> Chec
 
 def forward_check(model, model_family: str, params: dict, config, full_length: bool
                   ) -> CheckOutcome:
-    name = f"forward pass vs the NumPy oracle ({'full-length' if full_length else 'padded'} " \
-           "batch)"
+    name = forward_name(full_length)
     parameter = next(model.parameters())
     dtype = str(parameter.dtype).removeprefix("torch.")
     features, lengths, labels = verification_inputs(config, seed=0, full_length=full_length)
@@ -91,11 +96,11 @@ def conform_model(target: str, checkpoint: Path, family_name: str | None = None,
         return report
     report.convention["model family"] = model_family
     model.eval()
-    for check in (lambda: weights_check(model, model_family, inspection),
-                  lambda: forward_check(model, model_family, params, config, True),
-                  lambda: forward_check(model, model_family, params, config, False)):
-        try:
-            report.checks.append(check())
-        except Exception as error:  # the implementation under test may raise anything
-            report.checks.append(raised("model check", error))
+    report.checks += [
+        guarded(WEIGHTS_CHECK,
+                lambda: weights_check(model, model_family, inspection)),
+        guarded(forward_name(True),
+                lambda: forward_check(model, model_family, params, config, True)),
+        guarded(forward_name(False),
+                lambda: forward_check(model, model_family, params, config, False))]
     return report

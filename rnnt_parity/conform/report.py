@@ -51,6 +51,14 @@ def raised(name: str, error: Exception, example: dict | None = None) -> CheckOut
                         example=example)
 
 
+def guarded(name: str, action, example: dict | None = None) -> CheckOutcome:
+    """`action()`'s CheckOutcome, or a failed one if the implementation under it raised."""
+    try:
+        return action()
+    except Exception as error:  # the implementation under test may raise anything
+        return raised(name, error, example)
+
+
 def render_markdown(report: ConformanceReport) -> str:
     passed = sum(c.passed for c in report.checks)
     lines = [f"# Conformance of {report.target} ({report.kind})", "",

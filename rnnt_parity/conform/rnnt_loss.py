@@ -27,8 +27,8 @@ from rnnt_parity.compare.tolerances import tolerance_for
 from rnnt_parity.conform.bad_input import bad_input_table
 from rnnt_parity.conform.detect import DetectedConvention, detect_rnnt_convention
 from rnnt_parity.conform.loss_checks import execution_paths, gradient_as_taken, second_backward
-from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, raised
-from rnnt_parity.conform.search import search
+from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded
+from rnnt_parity.conform.search import describe_case, search
 from rnnt_parity.conform.targets import load_callable
 from rnnt_parity.fixtures import load_rnnt_fixtures
 from rnnt_parity.strategies import rnnt_batches
@@ -175,19 +175,9 @@ def run_fixtures(user: UserRNNTLoss) -> list[CheckOutcome]:
         if fixture.fastemit_lambda or not fixture.loss_is_finite:
             continue
         name = f"fixture {fixture.name}"
-        try:
-            out.append(_compare_batch(user, name, fixture.logits, fixture.targets,
-                                      fixture.logit_lengths, fixture.target_lengths,
-                                      fixture.blank))
-        except Exception as error:  # the implementation under test may raise anything
-            out.append(raised(name, error))
+        out.append(guarded(name, lambda f=fixture, n=name: _compare_batch(
+            user, n, f.logits, f.targets, f.logit_lengths, f.target_lengths, f.blank)))
     return out
-
-
-def _describe(case) -> dict:
-    return {"logits": case.logits.tolist(), "targets": case.targets.tolist(),
-            "logit_lengths": case.logit_lengths.tolist(),
-            "target_lengths": case.target_lengths.tolist(), "blank": case.blank}
 
 
 def run_property(user: UserRNNTLoss, profile: str = "ci") -> CheckOutcome:
@@ -195,17 +185,15 @@ def run_property(user: UserRNNTLoss, profile: str = "ci") -> CheckOutcome:
     return search("property: random batches vs the oracle",
                   rnnt_batches(dtype=np.float32, full_lengths=True),
                   lambda case: _compare_batch(user, "", *case.arrays(), case.blank),
-                  _describe, profile)
+                  describe_case, profile)
 
 
 def run_large_batch(user: UserRNNTLoss) -> CheckOutcome:
     """A batch of 36,864 logits: an index that wraps (int32 past 2^31, simulated smaller by
     the catalogue) reads the wrong logits here."""
     name = "large batch (B, T, U, V = {}, {}, {}, {})".format(*LARGE_BATCH)
-    try:
-        return _compare_batch(user, name, *random_batch(*LARGE_BATCH, seed=1))
-    except Exception as error:  # the implementation under test may raise anything
-        return raised(name, error)
+    return guarded(name, lambda: _compare_batch(user, name, *random_batch(*LARGE_BATCH,
+                                                                         seed=1)))
 
 
 def run_second_backward(user: UserRNNTLoss) -> CheckOutcome:

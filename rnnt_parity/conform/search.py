@@ -11,6 +11,11 @@ from rnnt_parity.conform.report import CheckOutcome, raised
 from rnnt_parity.strategies import HYPOTHESIS_PROFILES
 
 
+def describe_case(case) -> dict:
+    """A drawn dataclass case (`RNNTCase`, `CTCCase`) as JSON-able lists."""
+    return {k: v.tolist() if hasattr(v, "tolist") else v for k, v in vars(case).items()}
+
+
 def check_profile(profile: str) -> None:
     if profile not in HYPOTHESIS_PROFILES:
         raise ValueError(f"profile must be one of {sorted(HYPOTHESIS_PROFILES)}, got {profile!r}")
