@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from reference_impls.models import (
     CanonicalConfig,
@@ -146,13 +147,19 @@ def oracle_stages(params: dict, config: CanonicalConfig, features, lengths, labe
     return stages
 
 
+def rounded_to(features, dtype: torch.dtype) -> np.ndarray:
+    """float64 `features` rounded to the model's torch `dtype` (bfloat16 included), as
+    float64: the oracle then sees exactly the input the model sees."""
+    return torch.as_tensor(np.asarray(features, dtype=np.float64)).to(dtype).double().numpy()
+
+
 def compare_canonical_to_oracle(model, config: CanonicalConfig, features: np.ndarray,
                                 lengths: np.ndarray, labels: np.ndarray) -> StageReport:
     """Run a torch `CanonicalRNNT` and the NumPy oracle on its own float64 weights."""
     parameter = next(model.parameters())
     params = {key: value.double().cpu().numpy() for key, value in model.state_dict().items()}
     dtype = str(parameter.dtype).removeprefix("torch.")
-    rounded = np.asarray(features).astype(dtype).astype(np.float64)
+    rounded = rounded_to(features, parameter.dtype)
     tolerance = tolerance_for(dtype, parameter.device.type, "model.forward")
     expected = oracle_stages(params, config, rounded, lengths, labels)
     actual = stage_outputs(model, rounded, lengths, labels)

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from rnnt_parity.compare.models import compare_stage_outputs, oracle_stages
+from rnnt_parity.compare.models import compare_stage_outputs, oracle_stages, rounded_to
 from rnnt_parity.compare.tolerances import tolerance_for
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded, raised
 from rnnt_parity.conform.targets import load_callable
@@ -62,7 +61,7 @@ def forward_check(model, model_family: str, params: dict, config, full_length: b
     parameter = next(model.parameters())
     dtype = str(parameter.dtype).removeprefix("torch.")
     features, lengths, labels = verification_inputs(config, seed=0, full_length=full_length)
-    rounded = features.astype(dtype).astype(np.float64)
+    rounded = rounded_to(features, parameter.dtype)
     expected = oracle_stages(params, config, rounded, lengths, labels)
     actual = stage_outputs(model, rounded, lengths, labels)
     expected["joint_own"], actual["joint_own"] = expected["joint"], actual["joint"]
