@@ -201,7 +201,7 @@ def _conform_parser(commands) -> None:
         sub = kinds.add_parser(kind, help=text)
         sub.add_argument("target", metavar="PKG.MODULE:CALLABLE")
         if kind.endswith("-loss"):
-            presets = "torchaudio, warprnnt" if kind == "rnnt-loss" else "torch"
+            presets = "torchaudio, warprnnt, nemo" if kind == "rnnt-loss" else "torch"
             sub.add_argument("--convention", default="auto",
                              help=f"auto (probe it), a preset ({presets}), or a JSON file")
             sub.add_argument("--device", default="cpu", choices=["cpu", "cuda"],

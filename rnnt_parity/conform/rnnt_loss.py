@@ -37,9 +37,12 @@ COMPARABLE_REDUCTIONS = ("none", "sum", "mean")
 PRESETS = {
     "torchaudio": DetectedConvention(("int32",), -1, "logits", "mean", "true derivative"),
     "warprnnt": DetectedConvention(("int32",), 0, "logits", "mean", "true derivative"),
+    "nemo": DetectedConvention(("int64",), -1, "logits", "mean", "true derivative"),
 }
-"""Named conventions (blank -1 is the last index): torchaudio.functional.rnnt_loss's and
-warprnnt_pytorch.rnnt_loss's defaults (warp's "mean" is sum / batch, the batch mean)."""
+"""Named conventions (blank -1 is the last index): torchaudio.functional.rnnt_loss's,
+warprnnt_pytorch.rnnt_loss's (its "mean" is sum / batch, the batch mean) and NeMo's RNNTLoss
+wrapper's (blank = num_classes, the last; default reduction "mean_batch", the batch mean;
+int64 lengths)."""
 LARGE_BATCH = (4, 32, 8, 32)
 """B, T, U, V of the large-batch check: 36,864 logits, past a 2^15 index wrap."""
 PATH_BATCH = (3, 12, 5, 10)

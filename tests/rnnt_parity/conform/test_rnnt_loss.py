@@ -5,9 +5,11 @@ import json
 
 import numpy as np
 import pytest
+import torch
 import torchaudio
 
 from rnnt_parity.cli import main
+from rnnt_parity.conform.detect import detect_rnnt_convention
 from rnnt_parity.conform.rnnt_loss import (
     PRESETS,
     UserRNNTLoss,
@@ -123,3 +125,18 @@ def test_the_adapter_gradient_is_zero_outside_each_utterance():
 def test_bad_targets_are_refused_by_name(target, message):
     with pytest.raises(ValueError, match=message):
         load_callable(target)
+
+
+def test_the_nemo_preset_is_nemos_wrapper_convention():
+    """NeMo's RNNTLoss(num_classes) puts blank at num_classes (the last index), takes int64
+    lengths and logits, and reduces by the batch mean by default ("mean_batch")."""
+    def nemo_like(logits, targets, logit_lengths, target_lengths):
+        if logit_lengths.dtype != torch.int64:
+            raise TypeError("int64 lengths")
+        return torchaudio.functional.rnnt_loss(logits, targets.int(), logit_lengths.int(),
+                                               target_lengths.int())
+
+    found = detect_rnnt_convention(nemo_like)
+    preset = PRESETS["nemo"]
+    assert (found.length_dtypes, found.blank, found.inputs, found.reduction) == (
+        preset.length_dtypes, preset.blank, preset.inputs, preset.reduction)
