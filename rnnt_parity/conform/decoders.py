@@ -73,9 +73,12 @@ def _greedy_outcome(decode, case: dict, name: str = "") -> CheckOutcome:
         return CheckOutcome(name, False, detail=f"{len(found)} hypotheses for a batch of "
                                                 f"{len(expected)}")
     differing = [b for b, (x, y) in enumerate(zip(found, expected, strict=True)) if x != y]
-    detail = "" if not differing else (f"utterance {differing[0]}: {found[differing[0]]} where "
-                                       f"the oracle decodes {expected[differing[0]]}")
-    return CheckOutcome(name, not differing, max_abs_loss=float(len(differing)), detail=detail)
+    if not differing:
+        return CheckOutcome(name, True)
+    first = differing[0]
+    return CheckOutcome(name, False, detail=f"{len(differing)} of {len(found)} utterances "
+                                            f"differ; utterance {first}: {found[first]} where "
+                                            f"the oracle decodes {expected[first]}")
 
 
 def _describe(case: dict) -> dict:
