@@ -27,6 +27,12 @@ from rnnt_parity.models.families import family, family_of
 from rnnt_parity.models.stages import stage_outputs
 from rnnt_parity.port import inspect_checkpoint, map_to, verification_inputs
 
+KNOWN_PADDING_BEHAVIOUR = {
+    "myrtle_rnnt": "Myrtle's StackTime shifts over the padded batch: a shorter odd-length "
+                   "utterance's last stacked frame reads a padding frame, so the padded-batch "
+                   "forward check fails at the encoder (the codebase's behaviour, not a port "
+                   "error; the full-length check is the port's)"}
+"""Family -> what its own codebase does with padded batches that the oracle does not."""
 WEIGHTS_CHECK = "the model holds the checkpoint's weights, key by key"
 
 
@@ -94,6 +100,8 @@ def conform_model(target: str, checkpoint: Path, family_name: str | None = None,
         report.checks.append(raised("load the checkpoint", error))
         return report
     report.convention["model family"] = model_family
+    if model_family in KNOWN_PADDING_BEHAVIOUR:
+        report.convention["notes"] = [KNOWN_PADDING_BEHAVIOUR[model_family]]
     model.eval()
     report.checks += [
         guarded(WEIGHTS_CHECK,

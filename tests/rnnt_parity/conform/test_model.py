@@ -46,3 +46,16 @@ def test_a_loader_that_returns_no_module_is_a_failed_check():
 
 def _not_a_model(path):
     return {"path": path}
+
+
+def test_a_myrtle_port_fails_only_the_padded_batch_at_the_encoder_and_says_why(tmp_path):
+    """Myrtle's StackTime reads the padded batch (README, Models): the kit reports that
+    codebase behaviour where it shows, and the full-length forward pass still conforms."""
+    from rnnt_parity.port import port_checkpoint
+
+    ported = tmp_path / "myrtle.pt"
+    port_checkpoint(HYBRID, ported, "myrtle_rnnt", drop_ctc_head=True, out=lambda _: None)
+    report = conform_model("rnnt_parity.port:load_model", ported)
+    assert [c.passed for c in report.checks] == [True, True, False]
+    assert "first divergent stage: encoder" in report.checks[2].detail
+    assert "StackTime" in report.convention["notes"][0]
