@@ -4,10 +4,12 @@ known-bug catalogue (`fixtures/known_bugs/catalogue.json`), and the catch rate.
 An entry is a mutant expected to be caught, or a correct implementation expected to pass
 clean. `caught_by` says how a mutant is caught: "checks" (at least one check fails) or
 "bad input: DEFECT" (that malformed input is not refused; the mutants of this kind are
-built on the oracle-backed losses, which refuse every malformed input). A clean entry passes
-every check; its malformed-input table is reported, not judged (torchaudio accepts inputs
-the catalogue's own mutants are caught for accepting: that is where those bugs come from).
-Entries whose `requires` module is not installed are skipped with the reason.
+built on the oracle-backed losses, which refuse every malformed input). A kit that refuses
+to run an entry (ValueError: a convention with no oracle counterpart, say) has caught a
+mutant and failed a correct implementation. A clean entry passes every check; its
+malformed-input table is reported, not judged (torchaudio accepts inputs the catalogue's own
+mutants are caught for accepting: that is where those bugs come from). Entries whose
+`requires` module is not installed are skipped with the reason.
 """
 
 from __future__ import annotations
@@ -120,9 +122,13 @@ def run_catalogue(only: list[str] | None = None, path: Path = CATALOGUE, out=pri
             run.verdicts.append(Verdict(entry, True, "skipped",
                                         f"{entry.requires} is not installed", 0.0))
         else:
-            report = conform(entry.kind, entry.target, **entry.options)
-            run.verdicts.append(Verdict(entry, *judge(entry, report),
-                                        time.perf_counter() - start))
+            try:
+                judged = judge(entry, conform(entry.kind, entry.target, **entry.options))
+            except ValueError as error:  # the kit refused to run it (e.g. an odd reduction)
+                refused = entry.expect == "caught"
+                judged = (refused, "caught" if refused else "FAILS", f"the kit refused it: "
+                                                                     f"{error}")
+            run.verdicts.append(Verdict(entry, *judged, time.perf_counter() - start))
         verdict = run.verdicts[-1]
         out(f"{verdict.outcome:<8} {entry.kind:<12} {entry.name} ({entry.source}) "
             f"[{verdict.seconds:.1f} s]: {verdict.evidence}")

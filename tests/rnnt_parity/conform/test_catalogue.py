@@ -78,3 +78,14 @@ def test_an_unknown_name_is_refused(capsys):
 @pytest.mark.slow
 def test_the_whole_catalogue_is_caught_and_the_correct_implementations_pass_clean():
     assert run_catalogue().all_as_expected
+
+
+def test_a_mutant_the_kit_refuses_to_run_counts_as_caught(tmp_path):
+    (tmp_path / "catalogue.json").write_text(json.dumps({"entries": [
+        {"name": "per-label mean, auto-detected", "kind": "rnnt-loss",
+         "target": "known_bugs.rnnt_losses:mean_divided_by_target_length", "options": {},
+         "source": "NeMo RNNTLoss wrapper", "breaks": "the mean", "expect": "caught"}]}))
+    lines = []
+    run = run_catalogue(path=tmp_path / "catalogue.json", out=lines.append)
+    assert run.all_as_expected and "the kit refused it" in lines[0]
+    assert "mean_over_target_lengths" in lines[0]
