@@ -11,9 +11,7 @@ dtype, and the loss compared under its reduction.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,7 +28,13 @@ from rnnt_parity.conform.detect_ctc import (
     detect_ctc_convention,
     utterance_weights,
 )
-from rnnt_parity.conform.loss_checks import execution_paths, gradient_as_taken, second_backward
+from rnnt_parity.conform.loss_checks import (
+    check_convention,
+    execution_paths,
+    gradient_as_taken,
+    read_loss_convention,
+    second_backward,
+)
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded
 from rnnt_parity.conform.rnnt_loss import compare_loss_and_grad, outcome
 from rnnt_parity.conform.search import describe_case, search
@@ -50,18 +54,10 @@ PATH_BATCH = (3, 16, 5, 8)
 
 def read_convention(text: str, loss) -> CTCConvention:
     """"auto" (probe), a preset name, or a JSON file with CTCConvention's fields."""
-    if text == "auto":
-        return detect_ctc_convention(loss)
-    if text in PRESETS:
-        return PRESETS[text]
-    path = Path(text)
-    if not path.is_file():
-        raise ValueError(f"--convention {text!r}: not auto, a preset {sorted(PRESETS)} or a "
-                         "JSON file")
-    values = json.loads(path.read_text())
-    return CTCConvention(tuple(values.get("length_dtypes", ["int64"])),
-                         values.get("layout", "TBC"), values["blank"], values["inputs"],
-                         values["reduction"], values.get("gradient", "true derivative"))
+    return read_loss_convention(text, loss, PRESETS, detect_ctc_convention, lambda v: (
+        CTCConvention(tuple(v.get("length_dtypes", ["int64"])), v.get("layout", "TBC"),
+                      v["blank"], v["inputs"], v["reduction"],
+                      v.get("gradient", "true derivative"))))
 
 
 class UserCTCLoss:
@@ -69,14 +65,7 @@ class UserCTCLoss:
     both float64, the gradient `(T, B, C)`."""
 
     def __init__(self, loss, convention: CTCConvention, device: str = "cpu"):
-        missing = [k for k in ("layout", "blank", "inputs", "reduction")
-                   if getattr(convention, k) is None]
-        if missing or not convention.length_dtypes:
-            raise ValueError(f"the convention is incomplete ({missing or 'length dtypes'}); "
-                             "give --convention")
-        if convention.reduction not in REDUCTIONS:
-            raise ValueError(f"reduction {convention.reduction!r} has no oracle counterpart; "
-                             f"comparable: {REDUCTIONS}")
+        check_convention(convention, ("layout", "blank", "inputs", "reduction"), REDUCTIONS)
         self.loss, self.convention, self.device = loss, convention, device
         self.expected_gradient = convention.gradient or "true derivative"
         self.dtype = getattr(torch, convention.length_dtypes[0])

@@ -1,14 +1,54 @@
-"""Checks every loss kind runs the same way, whatever its lattice: a second backward through
-one graph, and the same batch on every execution path."""
+"""What every loss kind does the same way, whatever its lattice: reading and checking a
+convention, a second backward through one graph, the same batch on every execution path, and
+the gradient w.r.t. the log-probs as given."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
 from rnnt_parity.compare.tolerances import tolerance_for
 from rnnt_parity.conform.report import CheckOutcome, raised
+
+CONVENTION_FIELDS = ("blank", "inputs", "reduction")
+"""The fields a convention file must give; the rest have defaults."""
+
+
+def read_loss_convention(text: str, loss, presets: dict, detect: Callable, build: Callable):
+    """"auto" (`detect(loss)`), a name of `presets`, or a JSON file given to `build(values)`;
+    ValueError naming the file and what is wrong with it."""
+    if text == "auto":
+        return detect(loss)
+    if text in presets:
+        return presets[text]
+    path = Path(text)
+    if not path.is_file():
+        raise ValueError(f"--convention {text!r}: not auto, a preset {sorted(presets)} or a "
+                         "JSON file")
+    try:
+        values = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--convention {path}: not JSON ({error})") from error
+    missing = [k for k in CONVENTION_FIELDS if k not in values]
+    if missing:
+        raise ValueError(f"--convention {path}: missing {missing}")
+    return build(values)
+
+
+def check_convention(convention, fields: tuple[str, ...], reductions: tuple[str, ...]) -> None:
+    """ValueError unless every field of `fields` and the length dtypes are known and the
+    reduction has an oracle counterpart among `reductions`."""
+    missing = [k for k in fields if getattr(convention, k) is None]
+    if missing or not convention.length_dtypes:
+        raise ValueError(f"the convention is incomplete ({missing or 'length dtypes'}); "
+                         "give --convention")
+    if convention.reduction not in reductions:
+        raise ValueError(f"reduction {convention.reduction!r} has no oracle counterpart; "
+                         f"comparable: {reductions}")
+
 
 UPSTREAM = 0.5
 """The upstream gradient of the second-backward check: not 1, so an in-place scaling shows."""

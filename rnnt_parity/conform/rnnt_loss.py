@@ -14,9 +14,7 @@ dtype, and the loss is compared with the oracle's under the callable's reduction
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,7 +24,13 @@ from rnnt_parity.compare.arrays import Comparison, compare, rnnt_magnitudes
 from rnnt_parity.compare.tolerances import tolerance_for
 from rnnt_parity.conform.bad_input import bad_input_table
 from rnnt_parity.conform.detect import DetectedConvention, detect_rnnt_convention
-from rnnt_parity.conform.loss_checks import execution_paths, gradient_as_taken, second_backward
+from rnnt_parity.conform.loss_checks import (
+    check_convention,
+    execution_paths,
+    gradient_as_taken,
+    read_loss_convention,
+    second_backward,
+)
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded
 from rnnt_parity.conform.search import describe_case, search
 from rnnt_parity.conform.targets import load_callable
@@ -52,31 +56,16 @@ PATH_BATCH = (3, 12, 5, 10)
 def read_convention(text: str, loss) -> DetectedConvention:
     """"auto" (probe), a preset name, or a JSON file {"blank", "inputs", "reduction",
     "length_dtypes", "gradient"}."""
-    if text == "auto":
-        return detect_rnnt_convention(loss)
-    if text in PRESETS:
-        return PRESETS[text]
-    path = Path(text)
-    if not path.is_file():
-        raise ValueError(f"--convention {text!r}: not auto, a preset {sorted(PRESETS)} or a "
-                         "JSON file")
-    values = json.loads(path.read_text())
-    return DetectedConvention(tuple(values.get("length_dtypes", ["int32"])), values["blank"],
-                              values["inputs"], values["reduction"],
-                              values.get("gradient", "true derivative"))
+    return read_loss_convention(text, loss, PRESETS, detect_rnnt_convention, lambda v: (
+        DetectedConvention(tuple(v.get("length_dtypes", ["int32"])), v["blank"], v["inputs"],
+                           v["reduction"], v.get("gradient", "true derivative"))))
 
 
 class UserRNNTLoss:
     """The callable behind the oracle's conventions: __call__ -> (loss, grad w.r.t. logits)."""
 
     def __init__(self, loss, convention: DetectedConvention, device: str = "cpu"):
-        missing = [k for k in ("blank", "inputs", "reduction") if getattr(convention, k) is None]
-        if missing or not convention.length_dtypes:
-            raise ValueError(f"the convention is incomplete ({missing or 'length dtypes'}); "
-                             "give --convention")
-        if convention.reduction not in COMPARABLE_REDUCTIONS:
-            raise ValueError(f"reduction {convention.reduction!r} has no oracle counterpart; "
-                             f"comparable: {COMPARABLE_REDUCTIONS}")
+        check_convention(convention, ("blank", "inputs", "reduction"), COMPARABLE_REDUCTIONS)
         self.loss, self.convention, self.device = loss, convention, device
         self.expected_gradient = convention.gradient or "true derivative"
         self.dtype = getattr(torch, convention.length_dtypes[0])

@@ -1,6 +1,8 @@
 """The checks every loss kind shares, exercised with stand-ins (the device paths included,
 without a GPU)."""
 
+import re
+
 import pytest
 import torch
 
@@ -72,3 +74,16 @@ def test_production_losses_conform_on_cuda_including_the_cpu_vs_cuda_path(kind, 
                                                                            convention, tmp_path):
     assert main(["conform", kind, target, "--convention", convention, "--device", "cuda",
                  "--out", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{not json", "not JSON"),
+    ('{"blank": 0, "inputs": "logits"}', "missing \\['reduction'\\]"),
+])
+def test_a_bad_convention_file_is_refused_by_name(tmp_path, capsys, text, message):
+    path = tmp_path / "convention.json"
+    path.write_text(text)
+    assert main(["conform", "ctc-loss", "torch.nn.functional:ctc_loss", "--convention",
+                 str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and re.search(message, err)
