@@ -57,10 +57,16 @@ class RNNTCase:
 
     def valid_mask(self) -> np.ndarray:
         """`(B, T, U+1)` bool: True inside each utterance's valid region."""
-        _, max_t, max_u1, _ = self.logits.shape
-        t = np.arange(max_t)[None, :, None] < self.logit_lengths[:, None, None]
-        u = np.arange(max_u1)[None, None, :] <= self.target_lengths[:, None, None]
-        return t & u
+        _, frames, labels_plus_one, _ = self.logits.shape
+        return rnnt_valid_region(self.logit_lengths, self.target_lengths, frames,
+                                 labels_plus_one - 1)
+
+
+def rnnt_valid_region(logit_lengths, target_lengths, frames: int, labels: int) -> np.ndarray:
+    """`(B, frames, labels + 1)` bool: t < T_b and u <= U_b."""
+    t = np.arange(frames)[None, :, None] < np.asarray(logit_lengths)[:, None, None]
+    u = np.arange(labels + 1)[None, None, :] <= np.asarray(target_lengths)[:, None, None]
+    return t & u
 
 
 def blank_positions(vocab_size: int):

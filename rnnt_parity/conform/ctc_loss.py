@@ -32,8 +32,10 @@ from rnnt_parity.conform.loss_checks import (
     check_convention,
     execution_paths,
     gradient_as_taken,
+    log_softmax_within,
     read_loss_convention,
     second_backward,
+    their_vocabulary,
 )
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded
 from rnnt_parity.conform.rnnt_loss import compare_loss_and_grad, outcome
@@ -73,23 +75,18 @@ class UserCTCLoss:
     def forward(self, log_probs, targets, input_lengths, target_lengths, blank, device=None):
         """(leaf (T, B, C) in the callable's class order, output, order)."""
         device = device or self.device
-        log_probs, targets = np.asarray(log_probs), np.asarray(targets)
-        classes = log_probs.shape[-1]
-        theirs = self.convention.blank % classes
-        order = np.arange(classes)
-        order[[blank, theirs]] = order[[theirs, blank]]
-        valid = np.arange(targets.shape[1])[None, :] < np.asarray(target_lengths)[:, None]
-        targets = np.where(valid, targets, 0 if blank else 1)
+        log_probs = np.asarray(log_probs)
+        order, targets = their_vocabulary(targets, target_lengths, blank, self.convention.blank,
+                                          log_probs.shape[-1])
         leaf = torch.tensor(np.ascontiguousarray(log_probs[..., order]), dtype=torch.float32,
                             device=device, requires_grad=True)
         inputs = leaf
-        if self.convention.inputs == "log_probs":  # padding frames go to it untouched
+        if self.convention.inputs == "log_probs":
             frames = torch.arange(leaf.shape[0], device=device)[:, None] < torch.tensor(
                 input_lengths, device=device)[None, :]
-            frames = frames[..., None]  # log_softmax never sees padding (0 * NaN = NaN)
-            inputs = torch.where(frames, torch.log_softmax(leaf.where(frames, 0.0), -1), leaf)
+            inputs = log_softmax_within(leaf, frames[..., None])
         out = self.loss(arrange(inputs, self.convention.layout),
-                        torch.tensor(order[targets], dtype=self.dtype, device=device),
+                        torch.tensor(targets, dtype=self.dtype, device=device),
                         torch.tensor(input_lengths, dtype=self.dtype, device=device),
                         torch.tensor(target_lengths, dtype=self.dtype, device=device))
         return leaf, out, order

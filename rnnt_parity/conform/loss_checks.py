@@ -1,6 +1,7 @@
 """What every loss kind does the same way, whatever its lattice: reading and checking a
-convention, a second backward through one graph, the same batch on every execution path, and
-the gradient w.r.t. the log-probs as given."""
+convention, putting a batch into the callable's vocabulary, log-probs that leave padding
+alone, a second backward through one graph, the same batch on every execution path, and the
+gradient w.r.t. the log-probs as given."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from rnnt_parity.compare.tolerances import tolerance_for
@@ -48,6 +50,26 @@ def check_convention(convention, fields: tuple[str, ...], reductions: tuple[str,
     if convention.reduction not in reductions:
         raise ValueError(f"reduction {convention.reduction!r} has no oracle counterpart; "
                          f"comparable: {reductions}")
+
+
+def their_vocabulary(targets, target_lengths, blank: int, their_blank: int, size: int):
+    """(order, targets): `order` swaps the batch's blank with the callable's (index k of the
+    callable's vocabulary holds the batch's symbol order[k]; the swap is its own inverse),
+    and the targets in the callable's vocabulary, padding labels set to a non-blank symbol."""
+    theirs = their_blank % size
+    order = np.arange(size)
+    order[[blank, theirs]] = order[[theirs, blank]]
+    targets = np.asarray(targets)
+    valid = np.arange(targets.shape[1])[None, :] < np.asarray(target_lengths)[:, None]
+    return order, order[np.where(valid, targets, 0 if blank else 1)]
+
+
+def log_softmax_within(leaf: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """log_softmax over the last axis where `valid` (broadcast to `leaf`), `leaf` itself
+    elsewhere: padding reaches the callable untouched, and its gradient there is the
+    callable's own (a log_softmax over NaN padding would turn an upstream 0 into NaN)."""
+    valid = valid.expand_as(leaf)
+    return torch.where(valid, torch.log_softmax(leaf.where(valid, 0.0), -1), leaf)
 
 
 UPSTREAM = 0.5

@@ -28,14 +28,16 @@ from rnnt_parity.conform.loss_checks import (
     check_convention,
     execution_paths,
     gradient_as_taken,
+    log_softmax_within,
     read_loss_convention,
     second_backward,
+    their_vocabulary,
 )
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded
 from rnnt_parity.conform.search import describe_case, search
 from rnnt_parity.conform.targets import load_callable
 from rnnt_parity.fixtures import load_rnnt_fixtures
-from rnnt_parity.strategies import rnnt_batches
+from rnnt_parity.strategies import rnnt_batches, rnnt_valid_region
 
 COMPARABLE_REDUCTIONS = ("none", "sum", "mean")
 PRESETS = {
@@ -74,20 +76,21 @@ class UserRNNTLoss:
         """(leaf, output, region): the logits leaf in the callable's vocabulary order and the
         callable's output; `region` = (frames, labels, order) to map a gradient back."""
         device = device or self.device
-        logits, targets = np.asarray(logits), np.asarray(targets)
-        vocab = logits.shape[-1]
-        theirs = self.convention.blank % vocab
-        order = np.arange(vocab)
-        order[[blank, theirs]] = order[[theirs, blank]]
+        logits = np.asarray(logits)
+        order, targets = their_vocabulary(targets, target_lengths, blank, self.convention.blank,
+                                          logits.shape[-1])
         frames, labels = logits.shape[1], targets.shape[1]
         if not self.convention.accepts_padding:  # trim to the longest utterance
             frames, labels = int(np.max(logit_lengths)), int(np.max(target_lengths))
-        valid = np.arange(targets.shape[1])[None, :] < np.asarray(target_lengths)[:, None]
-        targets = np.where(valid, targets, 0 if blank else 1)[:, :labels]
         leaf = torch.tensor(np.ascontiguousarray(logits[:, :frames, :labels + 1][..., order]),
                             dtype=torch.float32, device=device, requires_grad=True)
-        inputs = leaf if self.convention.inputs == "logits" else torch.log_softmax(leaf, -1)
-        out = self.loss(inputs, torch.tensor(order[targets], dtype=self.dtype, device=device),
+        inputs = leaf
+        if self.convention.inputs == "log_probs":
+            region = torch.as_tensor(rnnt_valid_region(logit_lengths, target_lengths, frames,
+                                                  labels), device=device)
+            inputs = log_softmax_within(leaf, region[..., None])
+        out = self.loss(inputs, torch.tensor(targets[:, :labels], dtype=self.dtype,
+                                             device=device),
                         torch.tensor(logit_lengths, dtype=self.dtype, device=device),
                         torch.tensor(target_lengths, dtype=self.dtype, device=device))
         return leaf, out, (frames, labels, order)

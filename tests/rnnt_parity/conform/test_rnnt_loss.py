@@ -140,3 +140,17 @@ def test_the_nemo_preset_is_nemos_wrapper_convention():
     preset = PRESETS["nemo"]
     assert (found.length_dtypes, found.blank, found.inputs, found.reduction) == (
         preset.length_dtypes, preset.blank, preset.inputs, preset.reduction)
+
+
+def test_a_correct_log_probs_loss_passes_the_nan_padding_fixture():
+    """The adapter's log_softmax must leave padding alone: over NaN padding its backward
+    turns the callable's 0 gradient into NaN, failing a correct loss."""
+    from rnnt_parity.conform.rnnt_loss import run_fixtures
+
+    convention = type(PRESETS["torchaudio"])(("int32",), -1, "log_probs", "mean",
+                                             "true derivative")
+    unfused = UserRNNTLoss(lambda *a: torchaudio.functional.rnnt_loss(
+        *a, fused_log_softmax=False), convention)
+    outcomes = {c.name: c for c in run_fixtures(unfused)}
+    assert outcomes["fixture padded_batch_nan_padding"].passed
+    assert all(c.passed for c in outcomes.values())
