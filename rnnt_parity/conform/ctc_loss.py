@@ -18,6 +18,7 @@ import torch
 
 from reference_impls.ctc import ctc_logits_gradient
 from reference_impls.ctc import ctc_loss as oracle_ctc_loss
+from reference_impls.rnnt.spec import log_softmax
 from rnnt_parity.compare.arrays import compare, ctc_magnitudes
 from rnnt_parity.compare.tolerances import tolerance_for
 from rnnt_parity.conform.bad_input import bad_input_table
@@ -31,6 +32,7 @@ from rnnt_parity.conform.detect_ctc import (
 from rnnt_parity.conform.loss_checks import (
     check_convention,
     execution_paths,
+    expected_gradient,
     gradient_as_taken,
     log_softmax_within,
     read_loss_convention,
@@ -66,10 +68,11 @@ class UserCTCLoss:
     """The callable behind the oracle's conventions: __call__ -> (loss, grad w.r.t. logits),
     both float64, the gradient `(T, B, C)`."""
 
-    def __init__(self, loss, convention: CTCConvention, device: str = "cpu"):
+    def __init__(self, loss, convention: CTCConvention, device: str = "cpu",
+                 expected_gradient: str | None = None):
         check_convention(convention, ("layout", "blank", "inputs", "reduction"), REDUCTIONS)
         self.loss, self.convention, self.device = loss, convention, device
-        self.expected_gradient = convention.gradient or "true derivative"
+        self.expected_gradient = expected_gradient or convention.gradient or "true derivative"
         self.dtype = getattr(torch, convention.length_dtypes[0])
 
     def forward(self, log_probs, targets, input_lengths, target_lengths, blank, device=None):
@@ -121,8 +124,8 @@ def random_ctc_batch(batch: int, frames: int, labels: int, classes: int, seed: i
     """A deterministic (log_probs (T, B, C) float32, targets, input_lengths, target_lengths,
     blank 0) batch whose targets fit their frames (no two equal labels in a row)."""
     rng = np.random.default_rng(seed)
-    logits = rng.standard_normal((frames, batch, classes)) * 2
-    log_probs = (logits - np.log(np.exp(logits).sum(-1, keepdims=True))).astype(np.float32)
+    log_probs = log_softmax(rng.standard_normal((frames, batch, classes)) * 2).astype(
+        np.float32)
     steps = rng.integers(1, classes - 1, (batch, labels))
     targets = (np.cumsum(steps, axis=1) % (classes - 1)) + 1  # adjacent labels differ
     input_lengths = np.full(batch, frames) if full_lengths else np.concatenate(
@@ -173,8 +176,7 @@ def run_gradient_as_taken(user: UserCTCLoss) -> CheckOutcome | None:
     tolerance = tolerance_for("float32", "cpu", "ctc.grad")
 
     def run():
-        leaf = torch.tensor(arrange(torch.tensor(log_probs), user.convention.layout).numpy(),
-                            requires_grad=True)
+        leaf = arrange(torch.tensor(log_probs), user.convention.layout).clone().requires_grad_()
         user.loss(leaf, *(torch.tensor(a, dtype=user.dtype) for a in (
             targets, input_lengths, target_lengths))).sum().backward()
         return arrange(leaf.grad, user.convention.layout).double().numpy()
@@ -191,17 +193,15 @@ def conform_ctc_loss(target: str, convention: str = "auto", profile: str = "ci",
     loss = load_callable(target)
     found = read_convention(convention, loss)
     report = ConformanceReport("CTC loss", target, asdict(found))
-    user = UserCTCLoss(loss, found, device)
-    if convention == "auto":  # a gradient that is not the derivative is a defect, not a
-        user.expected_gradient = "true derivative"  # convention, unless a preset declares it
+    user = UserCTCLoss(loss, found, device, expected_gradient(convention))
     report.checks += run_fixtures(user)
     report.checks.append(run_property(user, profile))
     report.checks.append(run_long_targets(user))
     batch = random_ctc_batch(*PATH_BATCH, seed=2)
     report.checks.append(second_backward(lambda: user.forward(*batch)[:2]))
+    paths_batch = random_ctc_batch(*PATH_BATCH, seed=3)
     report.checks.append(execution_paths(
-        lambda device: _compare_batch(user, "", *random_ctc_batch(*PATH_BATCH, seed=3),
-                                      device=device), device))
+        lambda device: _compare_batch(user, "", *paths_batch, device=device), device))
     as_taken = run_gradient_as_taken(user)
     if as_taken is not None:
         report.checks.append(as_taken)

@@ -40,6 +40,13 @@ def read_loss_convention(text: str, loss, presets: dict, detect: Callable, build
     return build(values)
 
 
+def expected_gradient(convention_text: str) -> str | None:
+    """The gradient a loss is held to: the true derivative when its convention was detected
+    ("auto": a gradient that is not the derivative is a defect, not a convention), else
+    None (what the preset or file declares)."""
+    return "true derivative" if convention_text == "auto" else None
+
+
 def check_convention(convention, fields: tuple[str, ...], reductions: tuple[str, ...]) -> None:
     """ValueError unless every field of `fields` and the length dtypes are known and the
     reduction has an oracle counterpart among `reductions`."""

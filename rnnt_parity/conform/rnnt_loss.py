@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from reference_impls.rnnt import rnnt_loss as oracle_rnnt_loss
+from reference_impls.rnnt.spec import log_softmax
 from rnnt_parity.compare.arrays import Comparison, compare, rnnt_magnitudes
 from rnnt_parity.compare.tolerances import tolerance_for
 from rnnt_parity.conform.bad_input import bad_input_table
@@ -27,6 +28,7 @@ from rnnt_parity.conform.detect import DetectedConvention, detect_rnnt_conventio
 from rnnt_parity.conform.loss_checks import (
     check_convention,
     execution_paths,
+    expected_gradient,
     gradient_as_taken,
     log_softmax_within,
     read_loss_convention,
@@ -66,10 +68,11 @@ def read_convention(text: str, loss) -> DetectedConvention:
 class UserRNNTLoss:
     """The callable behind the oracle's conventions: __call__ -> (loss, grad w.r.t. logits)."""
 
-    def __init__(self, loss, convention: DetectedConvention, device: str = "cpu"):
+    def __init__(self, loss, convention: DetectedConvention, device: str = "cpu",
+                 expected_gradient: str | None = None):
         check_convention(convention, ("blank", "inputs", "reduction"), COMPARABLE_REDUCTIONS)
         self.loss, self.convention, self.device = loss, convention, device
-        self.expected_gradient = convention.gradient or "true derivative"
+        self.expected_gradient = expected_gradient or convention.gradient or "true derivative"
         self.dtype = getattr(torch, convention.length_dtypes[0])
 
     def forward(self, logits, targets, logit_lengths, target_lengths, blank, device=None):
@@ -208,7 +211,7 @@ def run_gradient_as_taken(user: UserRNNTLoss) -> CheckOutcome | None:
     if user.convention.inputs != "log_probs":
         return None
     logits, targets, logit_lengths, target_lengths, _ = random_batch(*PATH_BATCH, seed=4)
-    log_probs = (logits - np.log(np.exp(logits).sum(-1, keepdims=True))).astype(np.float32)
+    log_probs = log_softmax(logits).astype(np.float32)
     blank = user.convention.blank % log_probs.shape[-1]
     targets = np.where(targets == blank, (blank + 1) % log_probs.shape[-1], targets)
     per_utterance, grad_of_sum = oracle_rnnt_loss(
@@ -235,9 +238,7 @@ def conform_rnnt_loss(target: str, convention: str = "auto", profile: str = "ci"
     loss = load_callable(target)
     found = read_convention(convention, loss)
     report = ConformanceReport("RNN-T loss", target, asdict(found))
-    user = UserRNNTLoss(loss, found, device)
-    if convention == "auto":  # a gradient that is not the derivative is a defect, not a
-        user.expected_gradient = "true derivative"  # convention, unless a preset declares it
+    user = UserRNNTLoss(loss, found, device, expected_gradient(convention))
     report.checks += run_fixtures(user)
     report.checks.append(run_property(user, profile))
     report.checks.append(run_large_batch(user))
