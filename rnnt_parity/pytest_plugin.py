@@ -80,14 +80,9 @@ class ConformanceTarget(pytest.Collector):
         self.spec = spec
 
     def collect(self):
-        from pathlib import Path
-
         from rnnt_parity.conform.run import conform
 
         kind, target, options = parse_target(self.spec)
-        for key in ("checkpoint", "model_input"):
-            if key in options:
-                options[key] = Path(options[key])
         report = conform(kind, target, **options)
         return [ConformanceCheck.from_parent(self, name=check.name, outcome=check)
                 for check in report.checks]
@@ -95,7 +90,6 @@ class ConformanceTarget(pytest.Collector):
 
 def pytest_collection_modifyitems(session, config, items):
     for spec in config.getoption("rnnt_parity_target"):
-        parse_target(spec)
         target = ConformanceTarget.from_parent(session, name=f"rnnt-parity[{spec}]", spec=spec)
         items.extend(target.collect())
 

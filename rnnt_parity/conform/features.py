@@ -39,7 +39,11 @@ def read_model_input(preset: str | None, model_input: Path | None) -> ModelInput
     if preset is not None:
         reference = ModelInput(source=preset, n_mels=None, stack=1, subsample=1)
     else:
-        reference = ModelInput(**json.loads(Path(model_input).read_text()))
+        try:
+            reference = ModelInput(**json.loads(Path(model_input).read_text()))
+        except (json.JSONDecodeError, TypeError) as error:
+            raise ValueError(f"--model-input {model_input}: not a JSON object of ModelInput "
+                             f"fields ({error})") from error
     if reference.source not in PRESETS:
         raise ValueError(f"the reference source must be a reference preset {sorted(PRESETS)}, "
                          f"not {reference.source!r}: production code is never the oracle")

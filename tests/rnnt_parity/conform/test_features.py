@@ -43,3 +43,11 @@ def test_a_production_library_is_refused_as_the_reference():
 def test_exactly_one_reference_must_be_given():
     with pytest.raises(ValueError, match="exactly one"):
         read_model_input(None, None)
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"source": "kaldi", "colour": "red"}'])
+def test_a_bad_model_input_file_is_refused_naming_it(tmp_path, text):
+    path = tmp_path / "model_input.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match="not a JSON object of ModelInput fields"):
+        read_model_input(None, path)
