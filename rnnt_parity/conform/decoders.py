@@ -24,9 +24,10 @@ from hypothesis import strategies as st
 from reference_impls.models import CanonicalConfig, random_parameters
 from reference_impls.rnnt.beam import beam_search as oracle_beam_search
 from reference_impls.rnnt.decode import greedy_decode_batch
+from rnnt_parity.compare.arrays import compare
 from rnnt_parity.compare.tolerances import tolerance_for
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded
-from rnnt_parity.conform.search import search
+from rnnt_parity.conform.search import describe_case, search
 from rnnt_parity.conform.targets import load_callable
 from rnnt_parity.models.canonical import CanonicalRNNT
 
@@ -81,12 +82,8 @@ def _greedy_outcome(decode, case: dict, name: str = "") -> CheckOutcome:
                                             f"the oracle decodes {expected[first]}")
 
 
-def _describe(case: dict) -> dict:
-    return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in case.items()}
-
-
 def _targeted(decode, name: str, case: dict) -> CheckOutcome:
-    return guarded(name, lambda: _greedy_outcome(decode, case, name), _describe(case))
+    return guarded(name, lambda: _greedy_outcome(decode, case, name), describe_case(case))
 
 
 def conform_rnnt_greedy(target: str, profile: str = "ci") -> ConformanceReport:
@@ -108,7 +105,7 @@ def conform_rnnt_greedy(target: str, profile: str = "ci") -> ConformanceReport:
          "lengths": np.array([6, 1, 0]), "budget": 2}))
     report.checks.append(search("property: random models and batches vs the oracle",
                                 greedy_cases(), lambda case: _greedy_outcome(decode, case),
-                                _describe, profile))
+                                describe_case, profile))
     return report
 
 
@@ -136,13 +133,10 @@ def _beam_outcome(search_fn, case: dict, name: str = "") -> CheckOutcome:
     if sequences != [y for y, _ in expected]:
         return CheckOutcome(name, False, detail=f"hypotheses {sequences[:4]} where the oracle "
                                                 f"finds {[y for y, _ in expected][:4]}")
-    scores = np.array([s for _, s in found], dtype=np.float64)
-    reference = np.array([s for _, s in expected])
-    tolerance = tolerance_for("float64", "any", "beam.score")
-    difference = np.abs(scores - reference)
-    passed = bool(np.all(difference <= tolerance.rtol * np.abs(reference)))
-    return CheckOutcome(name, passed, max_abs_loss=float(difference.max(initial=0.0)),
-                        detail="" if passed else "scores differ")
+    scores = compare([s for _, s in found], [s for _, s in expected],
+                     tolerance_for("float64", "any", "beam.score"))
+    return CheckOutcome(name, scores.passed, max_abs_loss=scores.max_abs,
+                        detail="" if scores.passed else "scores differ")
 
 
 def conform_rnnt_beam(target: str, profile: str = "ci") -> ConformanceReport:
@@ -156,9 +150,9 @@ def conform_rnnt_beam(target: str, profile: str = "ci") -> ConformanceReport:
              "max_length": 4}
     name = "unpruned scores are the exact log P(y given x) (merged by log-add)"
     report.checks.append(guarded(name, lambda: _beam_outcome(search_fn, exact, name),
-                                 _describe(exact)))
+                                 describe_case(exact)))
     report.checks.append(search("property: random models and beams vs the oracle",
                                 beam_cases(), lambda case: _beam_outcome(search_fn, case),
-                                _describe, profile))
+                                describe_case, profile))
     return report
 

@@ -12,8 +12,10 @@ from rnnt_parity.strategies import HYPOTHESIS_PROFILES
 
 
 def describe_case(case) -> dict:
-    """A drawn dataclass case (`RNNTCase`, `CTCCase`) as JSON-able lists."""
-    return {k: v.tolist() if hasattr(v, "tolist") else v for k, v in vars(case).items()}
+    """A drawn case (a dict, or a dataclass such as `RNNTCase`) with its arrays as lists,
+    JSON-able."""
+    fields = case if isinstance(case, dict) else vars(case)
+    return {k: v.tolist() if hasattr(v, "tolist") else v for k, v in fields.items()}
 
 
 def check_profile(profile: str) -> None:
