@@ -79,8 +79,21 @@ def load_catalogue(path: Path = CATALOGUE) -> list[Entry]:
             candidate = Path(path).parent / str(options.get(key, ""))
             if key in options and candidate.is_file():
                 options[key] = candidate.resolve()
-        entries.append(Entry(**{**raw, "options": options}))
+        try:
+            entries.append(Entry(**{**raw, "options": options}))
+        except TypeError as error:  # a field Entry does not have
+            raise ValueError(f"{path}: entry {index} ({raw['name']}): {error}") from error
     return entries
+
+
+def make_importable(folder: str) -> None:
+    """Put `folder` on this process's import path and on PYTHONPATH (for the probe
+    processes), once."""
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if folder not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([folder, *paths])
 
 
 def judge(entry: Entry, report: ConformanceReport) -> tuple[bool, str, str]:
@@ -110,11 +123,7 @@ def run_catalogue(only: list[str] | None = None, path: Path = CATALOGUE, out=pri
         if unknown:
             raise ValueError(f"no catalogue entries named {unknown}")
         entries = [e for e in entries if e.name in only]
-    folder = str(Path(path).parent.parent)  # known_bugs is imported as a package from here
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [folder, *filter(None, [os.environ.get("PYTHONPATH")])])  # for the probe processes
+    make_importable(str(Path(path).parent.parent))  # known_bugs is a package there
     run = CatalogueRun()
     for entry in entries:
         start = time.perf_counter()

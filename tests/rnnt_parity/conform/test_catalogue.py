@@ -62,6 +62,7 @@ def test_an_absent_optional_backend_is_skipped_with_the_reason(tmp_path):
 @pytest.mark.parametrize("change, message", [
     ({"kind": "tokenizer"}, "kind must be one of"),
     ({"expect": "maybe"}, "expect 'caught' or 'clean'"),
+    ({"colour": "red"}, "entry 0 .*colour"),
 ])
 def test_a_malformed_entry_is_refused_by_index_and_name(tmp_path, change, message):
     entry = {**json.loads(CATALOGUE.read_text())["entries"][0], **change}
