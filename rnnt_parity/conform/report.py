@@ -40,10 +40,6 @@ class ConformanceReport:
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
 
-    @property
-    def refused_every_malformed_input(self) -> bool:
-        return all(r["outcome"] == "raises" for r in self.bad_input)
-
 
 def raised(name: str, error: Exception, example: dict | None = None) -> CheckOutcome:
     """A failed check whose implementation raised instead of answering."""
