@@ -228,15 +228,12 @@ def run_conform(args) -> int:
         from rnnt_parity.conform.catalogue import run_catalogue
 
         return 0 if run_catalogue(args.only).all_as_expected else 1
-    if args.conform_command is None:
-        raise ValueError("conform needs a kind (rnnt-loss, ctc-loss, rnnt-greedy, rnnt-beam, "
-                         "model, features) or --catalogue")
     from rnnt_parity.conform.report import render_markdown, write_conformance_report
-    from rnnt_parity.conform.run import conform
+    from rnnt_parity.conform.run import KINDS, OPTIONS, conform
 
-    options = {k: v for k, v in vars(args).items()
-               if k in ("convention", "device", "profile", "checkpoint", "family", "preset",
-                        "model_input")}
+    if args.conform_command is None:
+        raise ValueError(f"conform needs a kind ({', '.join(KINDS)}) or --catalogue")
+    options = {k: v for k, v in vars(args).items() if k in OPTIONS}
     report = conform(args.conform_command, args.target, **options)
     write_conformance_report(report, args.out, args.force)
     print(render_markdown(report).split("## Shrunk")[0].rstrip())

@@ -29,13 +29,9 @@ def pytest_addoption(parser):
                     help="collect the conformance checks of KIND run against the callable")
 
 
-TARGET_OPTIONS = ("convention", "device", "profile", "checkpoint", "family", "preset",
-                  "model_input")
-
-
 def parse_target(spec: str) -> tuple[str, str, dict]:
     """"KIND=TARGET?key=value&..." -> (kind, target, options); pytest.UsageError if malformed."""
-    from rnnt_parity.conform.run import KINDS
+    from rnnt_parity.conform.run import KINDS, OPTIONS
 
     kind, equals, rest = spec.partition("=")
     target, _, query = rest.partition("?")
@@ -45,9 +41,9 @@ def parse_target(spec: str) -> tuple[str, str, dict]:
     options = {}
     for pair in filter(None, query.split("&")):
         key, _, value = pair.partition("=")
-        if key not in TARGET_OPTIONS or not value:
+        if key not in OPTIONS or not value:
             raise pytest.UsageError(f"--rnnt-parity-target {spec!r}: option {pair!r}; known: "
-                                    f"{', '.join(TARGET_OPTIONS)}")
+                                    f"{', '.join(OPTIONS)}")
         options[key] = value
     return kind, target, options
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from rnnt_parity.conform.report import ConformanceReport
 
 KINDS = ("rnnt-loss", "ctc-loss", "rnnt-greedy", "rnnt-beam", "model", "features")
+OPTIONS = ("convention", "device", "profile", "checkpoint", "family", "preset", "model_input")
+"""`conform`'s keyword options (the CLI's flags and the pytest target's query keys)."""
 
 
 def conform(kind: str, target: str, convention: str = "auto", device: str = "cpu",
