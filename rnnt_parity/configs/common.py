@@ -15,13 +15,24 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class NativeConfig:
     """A family config read from its native file, the front end it implies (a preset name,
-    overrides and frame stacking), and the decoder settings it holds."""
+    overrides and frame stacking), and the decoder settings it holds. myrtlespeech configs
+    also give their pre-processing steps, (kind, stage name, {field: value}) in config
+    order."""
 
     family: str
     config: object
     path: Path
     front_end: dict = field(default_factory=dict)
     decoder: dict = field(default_factory=dict)
+    pre_process_steps: tuple = ()
+    model_input: object = None
+    """The `rnnt_parity.frontends.model_input.ModelInput` the codebase's evaluation pipeline
+    computes from audio as this config sets it up (None if the file has no input section)."""
+    notes: tuple = ()
+    """What the reader decided that the file does not say (the revision assumed, dither
+    switched off, fields the real code does not read), one sentence each."""
+    revision: str = ""
+    """The codebase revision the file was read as (e.g. Myrtle "v1.3")."""
 
 
 def load_yaml_mapping(path: Path, text: str | None = None) -> dict:

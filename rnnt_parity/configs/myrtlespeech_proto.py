@@ -1,12 +1,34 @@
-"""myrtlespeech task configs (protobuf text format, `protos/myrtlespeech_rnn_t.proto`) ->
-`MyrtlespeechConfig`, the front-end steps the config names, and the greedy decoder's limit.
+"""myrtlespeech task configs (protobuf text `.config` or binary `.pb`) -> `MyrtlespeechConfig`,
+the pre-processing steps, the front end they imply and the greedy decoder's limit.
 
-Sizes follow myrtlespeech's RNN-T builder: fc1's output is rnn1's hidden size, fc2's output
-is the joint's hidden size, the embedding width is dec_rnn's hidden size, the output layer
-has len(alphabet) classes with blank last. What the family does not reproduce is refused
-with the field named: time reduction (rnn2), other than one hidden layer per fully
-connected block, activations other than Hardtanh(0, 20), GRUs, bidirectional LSTMs,
-different dropouts per block, blank not last.
+Schemas (`rnnt_parity.configs.protos`): `revision` picks the myrtlespeech revision whose
+protos the file follows; the default is 24d2df3. Its protos and ef42c3f's conflict
+(FullyConnected.dropout is a float at 24d2df3 and a FloatValue at ef42c3f; TrainConfig's
+dataset is field 5 at 24d2df3 and 9 at ef42c3f, behind a learning-rate-scheduler oneof), so
+each has a schema. 24d2df3 is the default because it is the only revision whose own
+rnn_t_en.config parses with its own protos. ef42c3f's (and 45899f7's and a7eea9a's) writes
+`dropout: 0.25` where their protos want `dropout { value: 0.25 }`, and ef42c3f's also holds
+unresolved merge-conflict markers. ef42c3f's RNN-T builder cannot build the model either:
+its RNN builder ignores `batch_first`, and RNNT asserts a batch-first dec_rnn.
+
+Reading follows 24d2df3's builders. Sizes: fc1's output is rnn1's hidden size, fc2's output is
+the joint's hidden size, the embedding width is dec_rnn's hidden size, and the output layer has
+len(alphabet) classes with the blank last. Dropout: at 24d2df3 a float, none unless above
+1e-8; at ef42c3f a FloatValue, none when absent or 0 (each revision's builder). Either way
+above 1 is refused, as myrtlespeech's FullyConnected refuses it. `forget_gate_bias` only
+initialises and is ignored.
+
+Refused, with the field named and why: no RNN-T model (DeepSpeech configs parse but are
+refused); time reduction (rnn2); other than one hidden layer per fully connected block;
+activations other than Hardtanh(0, 20); GRUs and basic RNNs; bidirectional or bias-free
+LSTMs; different dropouts per block; blank not last; at 24d2df3, a batch-first rnn1 or a
+time-major dec_rnn (its RNNTEncoder and RNNT assert the opposite). Pre-processing: a step of
+no kind the builder knows (mfcc, lmfb, spec_augment, standardize, context_frames); mfcc (no
+front end here computes MFCCs); other than one lmfb and at most one context_frames, each
+at TRAIN_AND_EVAL (they fix the model's input width); spec_augment at evaluation. Binary
+files must hold only fields of the schema: a field it lacks is refused with its path (a
+file written for another revision shows up this way). A file that fails to parse names the
+other revisions whose schema does parse it.
 """
 
 from __future__ import annotations
@@ -14,24 +36,157 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnnt_parity.configs.common import ConfigError, NativeConfig
+from rnnt_parity.configs.protos import REVISIONS, SCHEMAS, message_class, schema_of
 from rnnt_parity.models.myrtlespeech import MyrtlespeechConfig
 
-PROTO = Path(__file__).resolve().parent / "protos" / "myrtlespeech_rnn_t.proto"
+BINARY_SUFFIXES = (".pb", ".binpb")
+STEP_KINDS = ("mfcc", "lmfb", "spec_augment", "standardize", "context_frames")
+"""The pre_process_step kinds myrtlespeech's builder knows."""
+WIDTH_STEPS = ("lmfb", "context_frames")
+"""Steps that fix the model's input width: at most one each, at TRAIN_AND_EVAL."""
+AT_EVALUATION = ("EVAL", "TRAIN_AND_EVAL")
+BATCH_FIRST_READ = {"24d2df3": True, "ef42c3f": False}
+"""Per schema, whether its RNN builder reads RNN.batch_first (ef42c3f's ignores it)."""
 
 
-def parse_task_config(path: Path, text: str | None = None):
-    """The TaskConfig message; ConfigError with the parser's line:column on bad input."""
+def _parse(data: str | bytes, schema: str):
+    """TaskConfig of `schema` from text (str) or binary (bytes); raises protobuf's error, or
+    ValueError naming the fields a binary message holds that the schema lacks."""
     from google.protobuf import text_format
 
-    from rnnt_parity.configs.protos import myrtlespeech_rnn_t_pb2 as pb
+    task = message_class(schema, "TaskConfig")()
+    if isinstance(data, str):
+        return text_format.Parse(data, task)
+    task.ParseFromString(data)
+    unknown = _unknown_fields(task, "")
+    if unknown:
+        raise ValueError(f"fields not in the {schema} schema: {', '.join(unknown)}")
+    return task
 
+
+def _unknown_fields(message, where: str) -> list[str]:
+    from google.protobuf import unknown_fields
+
+    found = [f"{where or '<TaskConfig>'}: field {field.field_number} (wire type "
+             f"{field.wire_type})" for field in unknown_fields.UnknownFieldSet(message)]
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None:
+            continue
+        name = f"{where}.{descriptor.name}" if where else descriptor.name
+        values = enumerate(value) if descriptor.is_repeated else [(None, value)]
+        for index, inner in values:
+            found += _unknown_fields(inner, name if index is None else f"{name}[{index}]")
+    return found
+
+
+def _hint(data: str | bytes, schema: str, error: Exception) -> str:
+    from google.protobuf import message, text_format
+
+    notes = []
+    if isinstance(data, str):
+        markers = [number for number, line in enumerate(data.splitlines(), 1)
+                   if line.startswith(("<<<<<<<", ">>>>>>>"))]
+        if markers:
+            notes.append(f"unresolved git merge-conflict markers at line(s) {markers}")
+        if 'PreProcessStep" has no field named' in str(error):
+            notes.append(f"myrtlespeech's pre_process_step kinds: {', '.join(STEP_KINDS)}")
+    parsing = []
+    for other in SCHEMAS:
+        if other == schema:
+            continue
+        try:
+            _parse(data, other)
+        except (text_format.ParseError, message.DecodeError, ValueError):
+            continue
+        parsing += [revision for revision, its in REVISIONS.items() if its == other]
+    if parsing:
+        notes.append(f"it parses with the schema of revision(s) {', '.join(parsing)}: pass "
+                     f"revision={parsing[0]!r}")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def parse_task_config(path: Path, text: str | bytes | None = None, revision: str | None = None):
+    """The TaskConfig message of `revision`'s schema. The file is binary if `text` is bytes,
+    or, `text` being None, if `path` ends in .pb or .binpb; text otherwise. ConfigError with
+    protobuf's line:column (text) or the unknown fields (binary) on bad input."""
+    from google.protobuf import message, text_format
+
+    schema = schema_of(revision)
+    if text is None:
+        text = path.read_bytes() if path.suffix in BINARY_SUFFIXES else path.read_text()
     try:
-        return text_format.Parse(path.read_text() if text is None else text, pb.TaskConfig())
-    except text_format.ParseError as error:
-        raise ConfigError(f"{path}:{error}") from error
+        return _parse(text, schema)
+    except (text_format.ParseError, message.DecodeError, ValueError) as error:
+        where = f"{path}:" if isinstance(error, text_format.ParseError) else f"{path}: "
+        raise ConfigError(f"{where}{error}{_hint(text, schema, error)}") from error
 
 
-def _fully_connected(block, where: str, path: Path) -> tuple[int, float | None]:
+def pre_process_steps(speech, path: Path) -> tuple:
+    """(kind, stage name, {field: value}) per pre_process_step, in config order."""
+    steps = []
+    stages = speech.DESCRIPTOR.fields_by_name["pre_process_step"].message_type \
+        .fields_by_name["stage"].enum_type
+    for index, step in enumerate(speech.pre_process_step):
+        where = f"speech_to_text.pre_process_step[{index}]"
+        kind = step.WhichOneof("pre_process_step")
+        if kind is None:
+            raise ConfigError(f"{path}: {where} sets no step kind myrtlespeech's builder knows "
+                              f"({', '.join(STEP_KINDS)})")
+        if step.stage not in stages.values_by_number:
+            raise ConfigError(f"{path}: {where}.stage = {step.stage} is not a Stage "
+                              f"({', '.join(stages.values_by_name)})")
+        fields = getattr(step, kind)
+        steps.append((kind, stages.values_by_number[step.stage].name,
+                      {field.name: getattr(fields, field.name)
+                       for field in fields.DESCRIPTOR.fields}))
+    return tuple(steps)
+
+
+def _front_end(steps: tuple, path: Path) -> dict:
+    """The front end the steps imply; refuses steps the family's front ends do not reproduce."""
+    counts = {kind: 0 for kind in STEP_KINDS}
+    for index, (kind, stage, _) in enumerate(steps):
+        where = f"speech_to_text.pre_process_step[{index}].{kind}"
+        counts[kind] += 1
+        if kind == "mfcc":
+            raise ConfigError(f"{path}: {where}: no front end here computes MFCCs (lmfb does "
+                              "log-mel filterbanks)")
+        if kind in WIDTH_STEPS and (stage != "TRAIN_AND_EVAL" or counts[kind] > 1):
+            raise ConfigError(f"{path}: {where} at {stage}: {kind} fixes the model's input "
+                              "width, so the family needs it once, at TRAIN_AND_EVAL")
+        if kind == "spec_augment" and stage in AT_EVALUATION:
+            raise ConfigError(f"{path}: {where} at {stage}: the family's front ends do not "
+                              "mask features at evaluation")
+    if not counts["lmfb"]:
+        raise ConfigError(f"{path}: no lmfb pre_process_step: the input width is unknown")
+    found = {kind: fields for kind, _, fields in steps}
+    lmfb = found["lmfb"]
+    return {"preset": "torchaudio_melspectrogram",
+            "overrides": {"n_mels": lmfb["n_mels"], "win_length": lmfb["win_length"] or None,
+                          "hop_length": lmfb["hop_length"] or None},
+            "standardize": any(kind == "standardize" and stage in AT_EVALUATION
+                               for kind, stage, _ in steps),
+            "symmetric_context": found.get("context_frames", {"n_context": 0})["n_context"],
+            "subsample": 1}
+
+
+def _dropout(block, where: str, path: Path) -> float | None:
+    """The block's dropout as its revision's builder reads it: a float field (24d2df3) counts
+    above 1e-8; a FloatValue (ef42c3f) counts when set and non-zero."""
+    if block.DESCRIPTOR.fields_by_name["dropout"].message_type is None:
+        dropout = block.dropout if block.dropout > 1e-8 else None
+    else:
+        dropout = (block.dropout.value if block.HasField("dropout") else None) or None
+    if dropout is not None and not 0.0 <= dropout <= 1.0:
+        raise ConfigError(f"{path}: {where}.dropout = {dropout}; myrtlespeech's FullyConnected "
+                          "needs a probability in [0, 1]")
+    return dropout
+
+
+def _fully_connected(parent, name: str, where: str, path: Path) -> tuple[int, float | None]:
+    if not parent.HasField(name):
+        raise ConfigError(f"{path}: missing required field '{where}'")
+    block = getattr(parent, name)
     if block.num_hidden_layers != 1:
         raise ConfigError(f"{path}: {where}.num_hidden_layers = {block.num_hidden_layers}; "
                           "the family has exactly one hidden layer")
@@ -42,62 +197,86 @@ def _fully_connected(block, where: str, path: Path) -> tuple[int, float | None]:
                           f"max_val: 20.0}}, got {kind}")
     if block.hidden_size < 1:
         raise ConfigError(f"{path}: missing required field '{where}.hidden_size'")
-    dropout = block.dropout.value if block.HasField("dropout") else None
-    return block.hidden_size, dropout or None
+    return block.hidden_size, _dropout(block, where, path)
 
 
-def _lstm(rnn, where: str, path: Path) -> tuple[int, int]:
+def _lstm(parent, name: str, where: str, path: Path, batch_first: bool | None
+          ) -> tuple[int, int]:
+    """hidden size and layers; `batch_first` is the layout the model asserts (None: the
+    revision's builder ignores the field)."""
+    if not parent.HasField(name):
+        raise ConfigError(f"{path}: missing required field '{where}'")
+    rnn = getattr(parent, name)
     if rnn.rnn_type != rnn.LSTM or rnn.bidirectional or not rnn.bias:
         raise ConfigError(f"{path}: {where} must be a unidirectional LSTM with bias")
     if rnn.hidden_size < 1 or rnn.num_layers < 1:
         raise ConfigError(f"{path}: missing required field '{where}.hidden_size' or "
                           f"'{where}.num_layers'")
+    if batch_first is not None and rnn.batch_first != batch_first:
+        raise ConfigError(f"{path}: {where}.batch_first = {str(rnn.batch_first).lower()}; "
+                          f"myrtlespeech's model asserts {str(batch_first).lower()}")
     return rnn.hidden_size, rnn.num_layers
 
 
-def read_myrtlespeech_config(path: Path, text: str | None = None) -> NativeConfig:
-    task = parse_task_config(path, text)
-    if not task.HasField("speech_to_text") or not task.speech_to_text.HasField("rnn_t"):
+def _speech_to_text(task, path: Path):
+    if task.WhichOneof("supported_models") != "speech_to_text":
+        raise ConfigError(f"{path}: missing required field 'speech_to_text'")
+    speech = task.speech_to_text
+    model = speech.WhichOneof("supported_models")
+    if model is None:
         raise ConfigError(f"{path}: missing required field 'speech_to_text.rnn_t'")
-    s = task.speech_to_text
-    r = s.rnn_t
-    encoder = r.rnn_t_encoder
+    if model != "rnn_t":
+        raise ConfigError(f"{path}: speech_to_text.{model}: the myrtlespeech family is the "
+                          "RNN-T (speech_to_text.rnn_t)")
+    return speech
+
+
+def read_myrtlespeech_config(path: str | Path, text: str | bytes | None = None,
+                             revision: str | None = None) -> NativeConfig:
+    """Read a myrtlespeech task config (see the module docstring); `revision` names the
+    myrtlespeech revision whose schema it follows (None: 24d2df3)."""
+    path = Path(path)
+    schema = schema_of(revision)
+    task = parse_task_config(path, text, revision)
+    speech = _speech_to_text(task, path)
+    rnn_t = speech.rnn_t
+    encoder = rnn_t.rnn_t_encoder
     if encoder.time_reduction_factor or encoder.HasField("rnn2"):
         raise ConfigError(f"{path}: rnn_t.rnn_t_encoder.time_reduction_factor / rnn2 (time "
                           "reduction) is not reproduced by the myrtlespeech family")
-    for name in ("fc1", "fc2"):
-        if not encoder.HasField(name):
-            raise ConfigError(f"{path}: missing required field 'rnn_t.rnn_t_encoder.{name}'")
-    fc1, dropout1 = _fully_connected(encoder.fc1, "rnn_t.rnn_t_encoder.fc1", path)
-    fc2, dropout2 = _fully_connected(encoder.fc2, "rnn_t.rnn_t_encoder.fc2", path)
-    joint, dropout3 = _fully_connected(r.fully_connected, "rnn_t.fully_connected", path)
+    fc1, dropout1 = _fully_connected(encoder, "fc1", "rnn_t.rnn_t_encoder.fc1", path)
+    fc2, dropout2 = _fully_connected(encoder, "fc2", "rnn_t.rnn_t_encoder.fc2", path)
+    joint, dropout3 = _fully_connected(rnn_t, "fully_connected", "rnn_t.fully_connected", path)
     if len({dropout1, dropout2, dropout3}) != 1:
         raise ConfigError(f"{path}: dropouts {dropout1}, {dropout2}, {dropout3} differ per "
                           "block; the family has one dropout")
-    rnn_hidden, rnn_layers = _lstm(encoder.rnn1, "rnn_t.rnn_t_encoder.rnn1", path)
-    pred_hidden, pred_layers = _lstm(r.dec_rnn, "rnn_t.dec_rnn", path)
-    if len(s.alphabet) < 2:
+    layout_read = BATCH_FIRST_READ[schema]
+    rnn_hidden, rnn_layers = _lstm(encoder, "rnn1", "rnn_t.rnn_t_encoder.rnn1", path,
+                                   False if layout_read else None)
+    pred_hidden, pred_layers = _lstm(rnn_t, "dec_rnn", "rnn_t.dec_rnn", path,
+                                     True if layout_read else None)
+    if len(speech.alphabet) < 2:
         raise ConfigError(f"{path}: missing required field 'speech_to_text.alphabet'")
-    blank = s.rnn_t_loss.blank_index if s.HasField("rnn_t_loss") else len(s.alphabet) - 1
-    if blank != len(s.alphabet) - 1:
+    last = len(speech.alphabet) - 1
+    blank = speech.rnn_t_loss.blank_index if speech.HasField("rnn_t_loss") else last
+    if blank != last:
         raise ConfigError(f"{path}: rnn_t_loss.blank_index = {blank}; the family's blank is "
-                          f"the last symbol ({len(s.alphabet) - 1})")
-    steps = {step.WhichOneof("pre_process_step"): step for step in s.pre_process_step}
-    if "lmfb" not in steps:
-        raise ConfigError(f"{path}: no lmfb pre_process_step: the input width is unknown")
-    lmfb = steps["lmfb"].lmfb
-    context = steps["context_frames"].context_frames.n_context if "context_frames" in steps \
-        else 0
+                          f"the last symbol ({last})")
+    steps = pre_process_steps(speech, path)
+    front_end = _front_end(steps, path)
     config = MyrtlespeechConfig(
-        input_features=lmfb.n_mels, input_channels=2 * context + 1, fc1_hidden=fc1,
+        input_features=front_end["overrides"]["n_mels"],
+        input_channels=2 * front_end["symmetric_context"] + 1, fc1_hidden=fc1,
         rnn_hidden=rnn_hidden, rnn_layers=rnn_layers, fc2_hidden=fc2, encoder_out=joint,
         pred_hidden=pred_hidden, pred_layers=pred_layers, joint_hidden=joint,
-        vocab_size=len(s.alphabet), dropout=dropout1)
-    front_end = {"preset": "torchaudio_melspectrogram",
-                 "overrides": {"n_mels": lmfb.n_mels, "win_length": lmfb.win_length or None,
-                               "hop_length": lmfb.hop_length or None},
-                 "standardize": "standardize" in steps, "symmetric_context": context,
-                 "subsample": steps["downsample"].downsample.subsample
-                 if "downsample" in steps else 1}
-    decoder = {"max_symbols_per_frame": s.rnn_t_greedy_decoder.max_symbols_per_step or None}
-    return NativeConfig("myrtlespeech", config, path, front_end, decoder)
+        vocab_size=len(speech.alphabet), dropout=dropout1)
+    decoder = {"max_symbols_per_frame":
+               speech.rnn_t_greedy_decoder.max_symbols_per_step or None}
+    notes = ()
+    if revision is None:
+        notes += (f"read with the schema of myrtlespeech revision {schema} (the default; no "
+                  "revision was given)",)
+    if not layout_read and (encoder.rnn1.batch_first or rnn_t.dec_rnn.batch_first):
+        notes += (f"batch_first is set but {schema}'s RNN builder does not read it",)
+    return NativeConfig("myrtlespeech", config, path, front_end, decoder,
+                        pre_process_steps=steps, notes=notes, revision=schema)
