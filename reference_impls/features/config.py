@@ -16,11 +16,11 @@ CHOICES = {
     "signal_range": ("unit", "int16"),
     "preemphasis_scope": ("signal", "frame"),
     "preemphasis_first": ("copy", "scaled", "reflect"),
-    "framing": ("ceil_zero_pad", "snip_edges", "kaldi_reflect", "centre"),
+    "framing": ("ceil_zero_pad", "snip_edges", "kaldi_reflect", "centre", "exact_pad"),
     "centre_padding": ("reflect", "constant"),
     "frame_rounding": ("half_up", "floor"),
     "window": ("rectangular", "hann_periodic", "hann_symmetric", "hann_half_sample",
-               "hamming", "povey"),
+               "hamming", "povey", "blackman", "bartlett"),
     "spectrum": ("power", "magnitude"),
     "mel_scale": ("htk", "kaldi", "slaney"),
     "filters": ("integer_bins", "hz_triangles", "mel_triangles"),
@@ -28,7 +28,8 @@ CHOICES = {
     "log_floor_rule": ("add", "clamp", "replace_zeros"),
     "normalise": ("none", "per_feature", "all_features", "fixed"),
     "norm_epsilon_placement": ("std", "variance"),
-    "reported_length": ("frames", "samples_div_hop", "samples_div_hop_plus_one"),
+    "reported_length": ("frames", "samples_div_hop", "samples_div_hop_plus_one",
+                        "frames_minus_one"),
     "dtype": ("float64", "float32"),
 }
 
@@ -49,14 +50,19 @@ class FrontEndConfig:
         padded), "snip_edges" (Kaldi default: 1 + (N-L)//hop frames, none past the end),
         "kaldi_reflect" (Kaldi snip_edges=false: (N + hop//2)//hop frames centred at
         t*hop + hop//2, edges reflected), "centre" (torch.stft center=True: 1 + N//hop frames
-        centred at t*hop, signal padded by n_fft//2 each side).
+        centred at t*hop, signal padded by n_fft//2 each side), "exact_pad" (NeMo
+        exact_pad=True: p = (n_fft - hop)//2 zeros each side, then torch.stft center=False:
+        1 + (N + 2p - n_fft)//hop n_fft-sample frames from padded sample t*hop, the window
+        centred in each).
     centre_padding: padding of "centre" framing: "reflect" (torch's default) or "constant".
     leading_zeros: zeros prepended to the signal before framing.
     win_length, hop_length: window and hop in samples; when None they come from
         frame_length_s / frame_shift_s times the sample rate, rounded by frame_rounding.
     window: "hann_periodic" 0.5-0.5cos(2 pi n/L), "hann_symmetric" ...n/(L-1),
         "hann_half_sample" ...(n+0.5)/L (DALI), "hamming" 0.54-0.46cos(2 pi n/(L-1)),
-        "povey" hann_symmetric**0.85 (Kaldi), "rectangular".
+        "povey" hann_symmetric**0.85 (Kaldi), "rectangular"; "blackman" 0.42 -
+        0.5cos(2 pi n/(L-1)) + 0.08cos(4 pi n/(L-1)) and "bartlett" 1 - |2n/(L-1) - 1| (torch's
+        symmetric windows, periodic=False).
     n_fft: FFT size; None means the next power of two >= win_length.
     truncate_frames: when win_length > n_fft, keep the first n_fft samples of each frame
         (python_speech_features' rfft(frames, NFFT)); otherwise that is an error.
@@ -78,8 +84,16 @@ class FrontEndConfig:
     pad_to: append pad_value frames until the frame count is a multiple of pad_to (0: off).
     reported_length: the length a library reports, kept apart from the frames computed:
         "frames" (all computed frames), "samples_div_hop" N//hop (recent NeMo),
-        "samples_div_hop_plus_one" N//hop + 1 (older NeMo).
+        "samples_div_hop_plus_one" N//hop + 1 (older NeMo), "frames_minus_one" one fewer
+        than the frames computed (NeMo 3.0's get_seq_len, (N + 2 pad - n_fft)//hop, for
+        "centre" and "exact_pad" framing alike).
     dtype: working precision of every step.
+    preemphasis_time_mask: zero the signal's last (n_fft - hop)//2 samples after
+        pre-emphasis (NeMo with exact_pad and preemph set: it pads the signal before
+        pre-emphasis, then zeroes padded positions >= N, i.e. the signal's tail).
+    feature_repeat: the features repeated this many times along the feature axis after the
+        log, before normalisation (NeMo's frame_splicing: splice_frames concatenates
+        x[:, :, :n] and x[:, :, n:], which is x itself, so it tiles rather than stacks).
     """
 
     signal_range: str = "unit"
@@ -120,6 +134,8 @@ class FrontEndConfig:
     pad_value: float = 0.0
     reported_length: str = "frames"
     dtype: str = "float64"
+    preemphasis_time_mask: bool = False
+    feature_repeat: int = 1
 
     def __post_init__(self):
         for name, allowed in CHOICES.items():
@@ -134,8 +150,10 @@ class FrontEndConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-        if isinstance(self.n_mels, bool) or not isinstance(self.n_mels, int) or self.n_mels < 1:
-            raise ValueError(f"n_mels must be a positive int, got {self.n_mels!r}")
+        for name in ("n_mels", "feature_repeat"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
         if self.preemphasis is not None and not 0.0 <= self.preemphasis <= 1.0:
             raise ValueError(f"preemphasis must lie in [0, 1] or be None, got {self.preemphasis}")
         if not self.log_floor > 0.0:

@@ -12,8 +12,17 @@ import math
 import numpy as np
 
 
-def frame_count(n_samples: int, framing: str, frame_length: int, hop: int) -> int:
-    """Number of frames each convention computes from `n_samples` samples (>= frame_length)."""
+def exact_pad_amount(n_fft: int, hop: int) -> int:
+    """Zeros NeMo's exact_pad puts on each side of the signal: (n_fft - hop)//2."""
+    return max(0, (n_fft - hop) // 2)
+
+
+def frame_count(n_samples: int, framing: str, frame_length: int, hop: int,
+                n_fft: int | None = None) -> int:
+    """Number of frames each convention computes from `n_samples` samples (>= frame_length).
+
+    "exact_pad" needs `n_fft` (None: frame_length): 1 + (N + 2p - n_fft)//hop.
+    """
     if framing == "ceil_zero_pad":
         if n_samples <= frame_length:
             return 1
@@ -22,6 +31,13 @@ def frame_count(n_samples: int, framing: str, frame_length: int, hop: int) -> in
         return 1 + (n_samples - frame_length) // hop
     if framing == "kaldi_reflect":
         return (n_samples + hop // 2) // hop
+    if framing == "exact_pad":
+        n_fft = frame_length if n_fft is None else n_fft
+        padded = n_samples + 2 * exact_pad_amount(n_fft, hop)
+        if padded < n_fft:
+            raise ValueError(f"exact_pad framing needs N + 2*{exact_pad_amount(n_fft, hop)} >= "
+                             f"n_fft={n_fft} samples, got N={n_samples}")
+        return 1 + (padded - n_fft) // hop
     return 1 + n_samples // hop
 
 
@@ -30,14 +46,16 @@ def frame_starts(n_frames: int, framing: str, frame_length: int, hop: int,
     """Index of each frame's first sample (negative where it starts before the signal).
 
     For "centre" framing torch.stft centres an n_fft-sample frame at t*hop and the window of
-    `frame_length` samples inside it at offset (n_fft - frame_length)//2.
+    `frame_length` samples inside it at offset (n_fft - frame_length)//2; "exact_pad" starts
+    the n_fft-sample frame at t*hop - (n_fft - hop)//2, the window at the same offset.
     """
     starts = np.arange(n_frames, dtype=np.int64) * hop
     if framing == "kaldi_reflect":
         return starts + hop // 2 - frame_length // 2
-    if framing == "centre":
+    if framing in ("centre", "exact_pad"):
         n_fft = frame_length if n_fft is None else n_fft
-        return starts - n_fft // 2 + (n_fft - frame_length) // 2
+        pad = n_fft // 2 if framing == "centre" else exact_pad_amount(n_fft, hop)
+        return starts - pad + (n_fft - frame_length) // 2
     return starts
 
 
@@ -58,13 +76,14 @@ def frame_signal(signal: np.ndarray, framing: str, frame_length: int, hop: int,
 
     Samples past either end are zero ("ceil_zero_pad", constant centre padding), mirrored
     without repeating the edge sample ("centre" reflect: x[-k] = x[k], torch's rule), or
-    mirrored repeating it (Kaldi snip_edges=false: x[-k] = x[k-1]). For "centre" framing
-    the frames hold only the window's samples; zero-padding them to n_fft at the end instead
-    of around them is a circular shift, which leaves |FFT| unchanged.
+    mirrored repeating it (Kaldi snip_edges=false: x[-k] = x[k-1]); "exact_pad" pads with
+    zeros. For "centre" and "exact_pad" framing the frames hold only the window's samples;
+    zero-padding them to n_fft at the end instead of around them is a circular shift, which
+    leaves |FFT| unchanged.
     The result is a read-only strided view of the (padded) signal: copy before writing.
     """
     n = signal.shape[0]
-    count = frame_count(n, framing, frame_length, hop)
+    count = frame_count(n, framing, frame_length, hop, n_fft)
     starts = frame_starts(count, framing, frame_length, hop, n_fft)
     pad = (frame_length if n_fft is None else n_fft) // 2
     if framing == "centre" and centre_padding == "reflect" and pad >= n:

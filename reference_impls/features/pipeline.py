@@ -1,9 +1,10 @@
 """`log_mel`: the reference front end, one explicit step after another.
 
-    signal -> working range -> + dither -> [pre-emphasis] -> leading zeros -> frames ->
-    [DC removal] -> [per-frame pre-emphasis] -> window (`analysis_frames`) -> |FFT|^p
-    [/ n_fft] (`power_spectrum`) -> mel filters
-    -> log with floor -> normalisation (over the reported length) -> mask -> pad_to
+    signal -> working range -> + dither -> [pre-emphasis] -> [tail zeroed] -> leading zeros
+    -> frames -> [DC removal] -> [per-frame pre-emphasis] -> window (`analysis_frames`) ->
+    |FFT|^p [/ n_fft] (`power_spectrum`) -> mel filters
+    -> log with floor -> [features repeated] -> normalisation (over the reported length) ->
+    mask -> pad_to
 
 Every step is a public function in this package; `FrontEndConfig` documents every knob.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reference_impls.features.config import FrontEndConfig
-from reference_impls.features.framing import frame_signal
+from reference_impls.features.framing import exact_pad_amount, frame_signal
 from reference_impls.features.mel import mel_filters
 from reference_impls.features.postprocess import log_compress, mask_and_pad, normalise
 from reference_impls.features.presets import preset
@@ -26,6 +27,7 @@ from reference_impls.features.signal import (
     check_signal,
     preemphasise,
     to_working_range,
+    zero_tail,
 )
 from reference_impls.features.spectrum import (
     analysis_frames,
@@ -74,6 +76,8 @@ def reported_length(config: FrontEndConfig, n_samples: int, n_frames: int, hop: 
         return n_samples // hop
     if config.reported_length == "samples_div_hop_plus_one":
         return n_samples // hop + 1
+    if config.reported_length == "frames_minus_one":
+        return n_frames - 1
     return n_frames
 
 
@@ -111,6 +115,8 @@ def log_mel_with_length(signal: np.ndarray, sample_rate: float, config: FrontEnd
     x = add_dither(to_working_range(signal, config.signal_range, dtype), dither)
     if config.preemphasis is not None and config.preemphasis_scope == "signal":
         x = preemphasise(x, config.preemphasis, config.preemphasis_first)
+    if config.preemphasis_time_mask:
+        x = zero_tail(x, exact_pad_amount(n_fft, hop))
     if config.leading_zeros:
         x = np.concatenate([np.zeros(config.leading_zeros, dtype), x])
     frames = frame_signal(x, config.framing, win, hop, config.centre_padding, n_fft)
@@ -121,6 +127,8 @@ def log_mel_with_length(signal: np.ndarray, sample_rate: float, config: FrontEnd
     energies = mel_energies(frames, n_fft, window(config.window, frames.shape[1], dtype),
                             filters.T.astype(dtype), config)
     features = log_compress(energies, config.log, config.log_floor_rule, config.log_floor)
+    if config.feature_repeat > 1:
+        features = np.tile(features, (1, config.feature_repeat))
     length = reported_length(config, signal.shape[0], features.shape[0], hop)
     features = normalise(features, min(length, features.shape[0]), config.normalise,
                          config.norm_ddof, config.norm_epsilon, config.norm_epsilon_placement,

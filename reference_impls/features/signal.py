@@ -99,3 +99,12 @@ def preemphasise(x: np.ndarray, coefficient: float, first: str,
 def remove_dc_offset(frames: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Subtract each frame's mean (Kaldi's remove_dc_offset); `out` may be `frames`."""
     return np.subtract(frames, frames.mean(axis=-1, keepdims=True), out=out)
+
+
+def zero_tail(x: np.ndarray, count: int) -> np.ndarray:
+    """A copy of `x` with its last `count` samples set to 0 (NeMo's pre-emphasis time mask
+    under exact_pad)."""
+    out = x.copy()
+    if count > 0:
+        out[max(0, out.shape[0] - count):] = 0
+    return out

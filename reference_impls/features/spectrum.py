@@ -6,6 +6,10 @@ Window formulas (n = 0..L-1):
     hann_half_sample  0.5 - 0.5 cos(2 pi (n + 0.5) / L)      NVIDIA DALI's Hann window
     hamming           0.54 - 0.46 cos(2 pi n / (L - 1))      symmetric, Kaldi's "hamming"
     povey             hann_symmetric ** 0.85                 Kaldi's default
+    blackman          0.42 - 0.5 cos(2 pi n / (L - 1))       torch.blackman_window(L,
+                      + 0.08 cos(4 pi n / (L - 1))           periodic=False)
+    bartlett          1 - |2 n / (L - 1) - 1|                torch.bartlett_window(L,
+                                                             periodic=False)
     rectangular       1
 """
 
@@ -29,6 +33,11 @@ def window(name: str, length: int, dtype=np.float64) -> np.ndarray:
         denominator = max(length - 1, 1)
         if name == "hamming":
             w = 0.54 - 0.46 * np.cos(2.0 * np.pi * n / denominator)
+        elif name == "blackman":
+            w = (0.42 - 0.5 * np.cos(2.0 * np.pi * n / denominator)
+                 + 0.08 * np.cos(4.0 * np.pi * n / denominator))
+        elif name == "bartlett":
+            w = 1.0 - np.abs(2.0 * n / denominator - 1.0)
         else:
             w = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / denominator)
             if name == "povey":
