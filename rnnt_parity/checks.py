@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -205,13 +206,36 @@ def check_front_end(preset_name: str, fixture: AudioFixture, n_mels: int | None)
     return _result(check, implementations, [comparison])
 
 
+def check_golden_model_input(name: str, root: Path) -> CheckResult:
+    """`features extract` of a golden set's config against the real code's rows."""
+    from rnnt_parity.compare.tolerances import spread_tolerance_for
+    from rnnt_parity.frontends.goldens import compare_with_golden, load_golden_set
+
+    golden = load_golden_set(name, root)
+    made_by = golden.provenance["library"].split(" (")[0]
+    made_at = golden.provenance.get("commit") or golden.provenance.get("version") or ""
+    implementations = f"features extract vs {made_by} {made_at}"
+    tolerance = spread_tolerance_for("float32", "features.golden_model_input").describe()
+    check = f"model input {name}"
+    try:
+        results = compare_with_golden(golden)
+    except ValueError as error:
+        return CheckResult(check, implementations, None, None, tolerance, FAIL, str(error))
+    failed = [r for r in results if not r.passed]
+    worst = max(results, key=lambda r: r.max_abs)
+    return CheckResult(check, implementations.strip(), worst.max_abs, None, tolerance,
+                       FAIL if failed else PASS, "; ".join(r.describe() for r in failed))
+
+
 def run_checks(fixtures: list[RNNTFixture], backends=None, devices=None,
                ctc_fixtures: list[CTCFixture] = (),
-               audio: list[AudioFixture] = ()) -> Iterator[CheckResult]:
+               audio: list[AudioFixture] = (), goldens: Path | None = None
+               ) -> Iterator[CheckResult]:
     """Yield every registered check's result, fixture by fixture.
 
     `backends` filters by name (RNN-T: "torchaudio", "warprnnt"; CTC: "torch"); front-end
-    checks run on every `audio` fixture whatever the backends.
+    checks run on every `audio` fixture whatever the backends, and model-input checks on
+    every golden set under `goldens`.
     """
     backends = [*RNNT_LOSS_BACKENDS, CTC_BACKEND.name] if backends is None else backends
     devices = available_devices() if devices is None else devices
@@ -235,3 +259,8 @@ def run_checks(fixtures: list[RNNTFixture], backends=None, devices=None,
         for n_mels in N_MELS_VARIANTS:
             for utterance in audio:
                 yield check_front_end(preset_name, utterance, n_mels)
+    if goldens is not None:
+        from rnnt_parity.frontends.goldens import golden_sets
+
+        for name in golden_sets(goldens):
+            yield check_golden_model_input(name, goldens)

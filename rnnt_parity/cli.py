@@ -6,6 +6,7 @@
     rnnt-parity bench features [--seconds S] [--repeats N]
     rnnt-parity bench port [--config NAME]
     rnnt-parity features compare AUDIO --a SOURCE --b SOURCE [--n-mels N] [--plot PNG]
+    rnnt-parity features extract --config CONFIG [--family F] [--revision R] --out DIR AUDIO...
     rnnt-parity inspect CKPT [--family NAME] [--ema] [--hard-activations]
     rnnt-parity port --to FAMILY [--from FAMILY] IN OUT [--no-verify] [--force] [--ema]
                      [--drop-ctc-head]
@@ -43,6 +44,7 @@ from rnnt_parity.fixtures import (
     load_ctc_fixtures,
     load_rnnt_fixtures,
 )
+from rnnt_parity.frontends.native import FAMILIES as NATIVE_FAMILIES
 from rnnt_parity.frontends.sources import source_names
 from rnnt_parity.models.families import FAMILIES
 from rnnt_parity.models.myrtle import MYRTLE_CONFIGS
@@ -177,6 +179,24 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--channel", type=int, help="channel of multi-channel audio")
     compare.add_argument("--plot", type=Path, help="write a heatmap of |a - b| to this PNG")
     compare.add_argument("--force", action="store_true", help="overwrite an existing --plot")
+    extract = front_end_commands.add_parser(
+        "extract", help="each audio file's model input, as a codebase's own config sets it up",
+        description="Write DIR/<stem>.npy (float32 rows, time-major, as the codebase's "
+                    "evaluation pipeline hands them to its model) and DIR/<stem>.json "
+                    "(frames, the length the codebase reports, what was read and assumed) "
+                    "for each AUDIO. Dither is never applied.")
+    extract.add_argument("audio", type=Path, nargs="+", help="audio files (WAV, FLAC, ...)")
+    extract.add_argument("--config", type=Path,
+                         help="the codebase's config: Myrtle YAML, myrtlespeech protobuf "
+                              "text/binary, NeMo model_config.yaml or .nemo (not needed "
+                              "for --family dsi)")
+    extract.add_argument("--family", choices=NATIVE_FAMILIES,
+                         help="the codebase (default: told from the config file)")
+    extract.add_argument("--revision", help="the codebase revision to read the config as "
+                                            "(default: the documented one, printed)")
+    extract.add_argument("--out", type=Path, required=True, help="output folder")
+    extract.add_argument("--channel", type=int, help="channel of multi-channel audio")
+    extract.add_argument("--force", action="store_true", help="overwrite existing outputs")
     return parser
 
 
@@ -313,8 +333,10 @@ def run_check(args) -> int:
     ctc_fixtures = load_ctc_fixtures(args.fixtures / "ctc")
     audio = load_audio_fixtures(args.fixtures / "audio")
     devices = args.device or available_devices()
+    goldens = args.fixtures / "goldens" / "frontends"
     results = list(run_checks(fixtures, backends=args.backend, devices=devices,
-                              ctc_fixtures=ctc_fixtures, audio=audio))
+                              ctc_fixtures=ctc_fixtures, audio=audio,
+                              goldens=goldens if goldens.is_dir() else None))
     rows = [(r.check, r.implementations, _number(r.max_abs), _number(r.max_rel), r.tolerance,
              r.verdict + (f" ({r.detail})" if r.detail else "")) for r in results]
     print(format_table(rows, ("check", "implementations", "max abs err", "max rel err",
@@ -323,7 +345,8 @@ def run_check(args) -> int:
     skipped = sum(r.verdict == SKIP for r in results)
     print(f"\n{len(results) - failed - skipped} passed, {failed} failed, {skipped} skipped "
           f"({len(fixtures)} RNN-T and {len(ctc_fixtures)} CTC fixtures and {len(audio)} "
-          f"utterances from {args.fixtures})")
+          f"utterances, {sum(r.check.startswith('model input') for r in results)} golden "
+          f"model-input sets from {args.fixtures})")
     return 1 if failed else 0
 
 
@@ -364,6 +387,12 @@ def main(argv=None) -> int:
                                                          seed_offset=args.seed_offset),
                                      args.out, args.force)
             print(f"{args.seen + args.unseen} utterances -> {', '.join(map(str, paths))}")
+            return 0
+        if args.command == "features" and args.features_command == "extract":
+            from rnnt_parity.frontends.extract import extract_files
+
+            extract_files(args.config, args.audio, args.out, args.family, args.revision,
+                          args.channel, args.force)
             return 0
         if args.command == "features":
             from rnnt_parity.frontends.report import compare_file

@@ -12,7 +12,6 @@ nothing: it keeps every frame); values compare under `features.model_input_rows`
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ from rnnt_parity.conform.search import search
 from rnnt_parity.conform.targets import load_callable
 from rnnt_parity.fixtures import load_audio_fixtures
 from rnnt_parity.frontends.model_input import ModelInput
+from rnnt_parity.frontends.native import model_input_from_json
 from rnnt_parity.strategies import audio_signals
 
 SAMPLE_RATE = 16000
@@ -33,17 +33,19 @@ SAMPLE_RATE = 16000
 
 def read_model_input(preset: str | None, model_input: Path | None) -> ModelInput:
     """The reference: a preset alone (no stacking), or a JSON file of ModelInput fields
-    whose source is a reference preset."""
+    whose source is a reference preset, or of {"config", "family", "revision"} naming a
+    codebase's own config (read as `features extract` reads it)."""
     if (preset is None) == (model_input is None):
         raise ValueError("give exactly one of --preset NAME and --model-input FILE.json")
     if preset is not None:
         reference = ModelInput(source=preset, n_mels=None, stack=1, subsample=1)
     else:
+        path = Path(model_input)
         try:
-            reference = ModelInput(**json.loads(Path(model_input).read_text()))
-        except (json.JSONDecodeError, TypeError) as error:
-            raise ValueError(f"--model-input {model_input}: not a JSON object of ModelInput "
-                             f"fields ({error})") from error
+            values = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"--model-input {path}: not valid JSON ({error})") from error
+        reference = model_input_from_json(values, path.parent, f"--model-input {path}")
     if reference.source not in PRESETS:
         raise ValueError(f"the reference source must be a reference preset {sorted(PRESETS)}, "
                          f"not {reference.source!r}: production code is never the oracle")
@@ -74,7 +76,7 @@ def compare_rows(front_end, reference: ModelInput, signal: np.ndarray, sample_ra
 def conform_features(target: str, reference: ModelInput, profile: str = "ci"
                      ) -> ConformanceReport:
     front_end = load_callable(target)
-    report = ConformanceReport("front end", target, {"reference": asdict(reference),
+    report = ConformanceReport("front end", target, {"reference": reference.describe(),
                                                      "sample_rate": SAMPLE_RATE})
     for fixture in load_audio_fixtures():
         name = f"audio fixture {fixture.name}"

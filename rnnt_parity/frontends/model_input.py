@@ -4,26 +4,56 @@
 conventions can be listed side by side (`describe`) and their differences named:
     source      a feature source of `rnnt_parity.frontends.sources` ("myrtle", "kaldi",
                 "lib:python_speech_features", ...), with `n_mels` overriding its default
+    overrides   further `FrontEndConfig` fields of a reference preset ({"frame_length_s":
+                0.025, "normalise": "all_features", ...}); a codebase's config sets them
     stack, subsample
                 Myrtle/MLPerf frame stacking: row s = [x_{ks}, ..., x_{ks+stack-1}] for
-                k = subsample (`reference_impls.features.stacking.stack_frames`)
+                k = subsample (`reference_impls.features.stacking.stack_frames`), zeros past
+                the end
     context, context_frames
                 "none"; "symmetric" (rows [x_{t-k}, ..., x_{t+k}], k = context_frames,
                 myrtlespeech); "left" (rows [x_{t-k+1}, ..., x_t], k = context_frames,
-                deepspeech-internal); applied after stacking, zeros outside the utterance
-Output: float32 (T', F') rows, frame-major concatenation.
+                deepspeech-internal); zeros outside the utterance
+    context_first
+                False: context windows of the stacked/subsampled frames (the order this
+                project first used). True: windows of every frame first, then stacking and
+                subsampling keep every k-th window (myrtlespeech ef42c3f's AddContextFrames,
+                which subsamples by 2 inside the step).
+    drop_leading_context
+                windows of the context that are dropped from the start of each row (the
+                DSI port at myrtlespeech 45899f7 drops t-2 of t-2..t+2: `x[:, 1:]`)
+Rows concatenate their frames oldest first, each frame's F features contiguous: index
+c*F + f, which is Myrtle's spliced frame and myrtlespeech's channel-major flattening of its
+(C, F, T) context tensor. Output: float32 (T', F') rows and the length the codebase reports.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 
-from reference_impls.features.stacking import left_context, stack_frames, symmetric_context
-from rnnt_parity.frontends.sources import compute, source_names
+from reference_impls.features.config import FrontEndConfig
+from reference_impls.features.stacking import (
+    left_context,
+    stack_frames,
+    stacked_length,
+    symmetric_context,
+)
+from rnnt_parity.frontends.sources import compute_with_length, source_names
 
 CONTEXTS = ("none", "symmetric", "left")
+FRONT_END_FIELDS = frozenset(f.name for f in dataclasses.fields(FrontEndConfig)) - {"n_mels"}
+
+
+@dataclass(frozen=True)
+class ModelRows:
+    """A model input: `rows` (T', F') float32 and `length`, the length the codebase reports
+    (NeMo pads rows past it; elsewhere it equals T')."""
+
+    rows: np.ndarray
+    length: int
 
 
 @dataclass(frozen=True)
@@ -34,10 +64,14 @@ class ModelInput:
     subsample: int = 3
     context: str = "none"
     context_frames: int = 0
+    overrides: tuple = ()
+    context_first: bool = False
+    drop_leading_context: int = 0
 
     def __post_init__(self):
         if self.source not in source_names():
             raise ValueError(f"source must be one of {source_names()}, got {self.source!r}")
+        object.__setattr__(self, "overrides", _frozen_overrides(self.overrides, self.source))
         for name in ("stack", "subsample"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -48,26 +82,67 @@ class ModelInput:
                                        or self.context_frames < 1):
             raise ValueError(f"context {self.context!r} needs context_frames >= 1, got "
                              f"{self.context_frames!r}")
+        if not isinstance(self.context_first, bool):
+            raise ValueError(f"context_first must be true or false, got {self.context_first!r}")
+        drop = self.drop_leading_context
+        if isinstance(drop, bool) or not isinstance(drop, int) or not 0 <= drop < self.copies:
+            raise ValueError(f"drop_leading_context must be an int in [0, {self.copies}) "
+                             f"(the context's windows), got {drop!r}")
+
+    @property
+    def copies(self) -> int:
+        """Frames concatenated per row by the context windows (before any are dropped)."""
+        return {"none": 1, "symmetric": 2 * self.context_frames + 1,
+                "left": self.context_frames}[self.context]
 
     @property
     def width(self) -> int | None:
         """F', the width of each row, when n_mels is known."""
         if self.n_mels is None:
             return None
-        copies = {"none": 1, "symmetric": 2 * self.context_frames + 1,
-                  "left": self.context_frames}[self.context]
-        return self.n_mels * self.stack * copies
+        repeat = dict(self.overrides).get("feature_repeat", 1)
+        return self.n_mels * repeat * self.stack * (self.copies - self.drop_leading_context)
 
     def describe(self) -> dict:
-        return asdict(self)
+        """The fields as JSON-ready values (`ModelInput(**describe())` rebuilds it)."""
+        values = dataclasses.asdict(self)
+        values["overrides"] = dict(self.overrides)
+        return values
 
     def rows(self, signal: np.ndarray, sample_rate: int) -> np.ndarray:
         """Float32 (T', F') model input of a float64 [-1, 1] signal."""
-        x = compute(self.source, signal, sample_rate, self.n_mels).features
-        x = stack_frames(x, self.stack, self.subsample)
+        return self.rows_and_length(signal, sample_rate).rows
+
+    def rows_and_length(self, signal: np.ndarray, sample_rate: int) -> ModelRows:
+        """The rows and the length the codebase reports for them."""
+        features = compute_with_length(self.source, signal, sample_rate, self.n_mels,
+                                       dict(self.overrides))
+        x, length = features.features, features.length
+        if self.context_first:
+            x = stack_frames(self._windows(x), self.stack, self.subsample)
+        else:
+            x = self._windows(stack_frames(x, self.stack, self.subsample))
+        return ModelRows(x.astype(np.float32), stacked_length(length, self.subsample))
+
+    def _windows(self, x: np.ndarray) -> np.ndarray:
         if self.context == "symmetric":  # (C, F, T) -> rows t = [x_{t-k}, ..., x_{t+k}]
-            x = symmetric_context(x, self.context_frames).transpose(2, 0, 1)
-            x = x.reshape(x.shape[0], -1)
+            windows = symmetric_context(x, self.context_frames).transpose(2, 0, 1)
+            x = windows[:, self.drop_leading_context:].reshape(windows.shape[0], -1)
         elif self.context == "left":
-            x = left_context(x, self.context_frames)
-        return x.astype(np.float32)
+            x = left_context(x, self.context_frames)[:, self.drop_leading_context * x.shape[1]:]
+        return x
+
+
+def _frozen_overrides(overrides, source: str) -> tuple:
+    """`overrides` (a mapping or pairs) as sorted (name, value) pairs, names checked."""
+    pairs = dict(overrides)
+    if not pairs:
+        return ()
+    if source.startswith("lib:"):
+        raise ValueError(f"overrides apply to reference presets, not to the library {source!r}")
+    unknown = sorted(set(pairs) - FRONT_END_FIELDS)
+    if unknown:
+        raise ValueError(f"overrides: unknown front-end field(s) {unknown}; known: "
+                         f"{sorted(FRONT_END_FIELDS)}")
+    return tuple(sorted((name, tuple(v) if isinstance(v, list) else v)
+                        for name, v in pairs.items()))

@@ -77,6 +77,35 @@ def kaldi_fbank(signal: np.ndarray, sample_rate: int, n_mels: int = 23,
                            low_freq=f_min, high_freq=f_max, dither=0.0).numpy()
 
 
+def myrtlespeech_logfbank(signal: np.ndarray, sample_rate: int, n_mels: int = 80,
+                          **unused) -> np.ndarray:
+    """myrtlespeech's LogMelFB at ef42c3f / 45899f7, called as it calls it: logfbank on the
+    (1, N) float32 array of torchaudio.load, at 16 kHz, 25 ms / 10 ms."""
+    _reject(unused)
+    from python_speech_features import logfbank
+
+    audio = to_working_range(signal, "unit", np.dtype(np.float32))[None, :]
+    return logfbank(audio, samplerate=sample_rate, winlen=0.025, winstep=0.01, nfilt=n_mels)
+
+
+def myrtlespeech_torchaudio_logmel(signal: np.ndarray, sample_rate: int, n_mels: int = 80,
+                                   win_length: int = 400, hop_length: int = 160,
+                                   **unused) -> np.ndarray:
+    """myrtlespeech's LogMelFB before 45899f7: MelSpectrogram(n_mels, win_length,
+    hop_length), exact zeros replaced by the input dtype's eps, ln; (T, n_mels)."""
+    _reject(unused)
+    import torchaudio
+
+    with _float64_default() as torch:
+        transform = torchaudio.transforms.MelSpectrogram(
+            sample_rate=sample_rate, n_mels=n_mels, win_length=win_length,
+            hop_length=hop_length)
+        waveform = torch.from_numpy(to_working_range(signal, "unit", np.dtype(np.float64)))[None]
+        feat = transform(waveform)
+        eps = torch.tensor(float(np.finfo(np.float32).eps), dtype=feat.dtype)
+        return torch.where(feat == 0, eps, feat).log()[0].T.numpy()
+
+
 def _reject(unused: dict) -> None:
     if unused:
         raise TypeError(f"option(s) {sorted(unused)} have no counterpart in this library")
@@ -86,5 +115,8 @@ PRODUCTION_FRONTENDS: dict[str, Callable[..., np.ndarray]] = {
     "python_speech_features": python_speech_features_logfbank,
     "torchaudio_melspectrogram": torchaudio_melspectrogram_log,
     "kaldi": kaldi_fbank,
+    "myrtlespeech_psf": myrtlespeech_logfbank,
+    "myrtlespeech_torchaudio": myrtlespeech_torchaudio_logmel,
 }
-"""Preset name -> the production front end it reproduces (nemo and myrtle have none here)."""
+"""Preset name -> the production library call it reproduces. nemo and myrtle have none here
+(NeMo and DALI are not in the default install): their goldens stand in (frontends.goldens)."""

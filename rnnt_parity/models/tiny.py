@@ -40,9 +40,11 @@ class TinyVariant:
                 LABELS_EXTRA: list(TINY_VOCABULARY.symbols)}
 
 
-_HYBRID_INPUT = ModelInput(source="myrtle", n_mels=80, stack=3, subsample=3)
-_MS_INPUT = ModelInput(source="myrtle", n_mels=80, stack=1, subsample=2, context="symmetric",
-                       context_frames=2)
+# Both were trained on `myrtle_centred`, the Myrtle-like front end this project first wrote
+# from documentation (centred frames), not on Myrtle's real, uncentred DALI pipeline.
+_HYBRID_INPUT = ModelInput(source="myrtle_centred", n_mels=80, stack=3, subsample=3)
+_MS_INPUT = ModelInput(source="myrtle_centred", n_mels=80, stack=1, subsample=2,
+                       context="symmetric", context_frames=2)
 VARIANTS = {
     "hybrid": TinyVariant("hybrid", _HYBRID_INPUT, CanonicalConfig(
         input_features=_HYBRID_INPUT.width, encoder_hidden=192, pre_layers=1, post_layers=1,

@@ -5,7 +5,11 @@ A system is described by a JSON object (`SystemSpec.from_dict`):
      "family": "canonical",                           default: detected from the keys
      "model_input": {"source": "myrtle", "n_mels": 80, "stack": 3, "subsample": 3,
                      "context": "none", "context_frames": 0},
-                                                      default: the checkpoint's own entry
+                                                      default: the checkpoint's own entry;
+                                                      or {"config": "testing-1023sp.yaml",
+                                                      "family": ..., "revision": ...}: the
+                                                      codebase's own config, read as
+                                                      `features extract` reads it
      "labels": [" ", "a", ...],                       default: the checkpoint's, else the
                                                       28 characters of `rnnt_parity.text`
      "activations": {"fc_activation": "relu"},        what the weights cannot show, stated:
@@ -30,6 +34,7 @@ import numpy as np
 import torch
 
 from rnnt_parity.frontends.model_input import ModelInput
+from rnnt_parity.frontends.native import model_input_from_json
 from rnnt_parity.models.greedy import as_canonical, greedy_decode
 from rnnt_parity.models.stages import tf32_disabled
 from rnnt_parity.text import CHARACTERS, CharVocabulary
@@ -94,8 +99,8 @@ class SystemSpec:
             raise ValueError(f"{where}: missing 'checkpoint'")
         values["checkpoint"] = base / values["checkpoint"]
         if values.get("model_input") is not None:
-            values["model_input"] = ModelInput(**_known(ModelInput, values["model_input"],
-                                                        f"{where} model_input"))
+            values["model_input"] = model_input_from_json(values["model_input"], base,
+                                                          f"{where} model_input")
         if values.get("labels") is not None:
             values["labels"] = tuple(values["labels"])
         values["decoder"] = DecoderSettings(**_known(DecoderSettings,

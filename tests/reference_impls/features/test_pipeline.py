@@ -21,7 +21,10 @@ DEFAULT_SHAPES = [
     ("torchaudio_melspectrogram", 81, 81, 128),   # 1 + 16000//200
     ("kaldi", 98, 98, 23),                        # 1 + (16000 - 400)//160
     ("nemo", 112, 100, 64),                       # 101 frames padded to 7*16; 16000//160
-    ("myrtle", 101, 101, 80),                     # 1 + 16000//160
+    ("myrtle", 99, 99, 80),                       # 1 + (16000 - 320)//160, uncentred
+    ("myrtle_centred", 101, 101, 80),             # 1 + 16000//160
+    ("myrtlespeech_psf", 99, 99, 80),             # 1 + ceil((16000 - 400)/160)
+    ("myrtlespeech_torchaudio", 101, 101, 80),    # 1 + 16000//160
 ]
 
 

@@ -24,6 +24,12 @@ SMALL_YAML = """rnnt:
   pred_n_hid: 6
   pred_rnn_layers: 2
   joint_n_hid: 5
+  enc_batch_norm: false
+  pred_batch_norm: false
+  enc_dropout: 0.1
+  pred_dropout: 0.3
+  joint_dropout: 0.3
+  forget_gate_bias: 1.0
   custom_lstm: true
   hard_activation_functions: true
 """

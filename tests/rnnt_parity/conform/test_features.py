@@ -8,6 +8,7 @@ import pytest
 from rnnt_parity.cli import main
 from rnnt_parity.conform.catalogue import CATALOGUE
 from rnnt_parity.conform.features import conform_features, read_model_input
+from rnnt_parity.fixtures import DEFAULT_FIXTURE_ROOT
 from tests.rnnt_parity.conform.known_bugs import CORRECT, FRONT_ENDS
 
 MODEL_INPUT = CATALOGUE.parent / "front_end_model_input.json"
@@ -45,9 +46,23 @@ def test_exactly_one_reference_must_be_given():
         read_model_input(None, None)
 
 
-@pytest.mark.parametrize("text", ["{not json", '{"source": "kaldi", "colour": "red"}'])
-def test_a_bad_model_input_file_is_refused_naming_it(tmp_path, text):
+@pytest.mark.parametrize(("text", "message"), [
+    ("{not json", "not valid JSON"),
+    ('{"source": "kaldi", "colour": "red"}', "not ModelInput fields"),
+    ('{"config": "c.yaml", "colour": "red"}', r"unknown field\(s\) \['colour'\] beside"),
+])
+def test_a_bad_model_input_file_is_refused_naming_it(tmp_path, text, message):
     path = tmp_path / "model_input.json"
     path.write_text(text)
-    with pytest.raises(ValueError, match="not a JSON object of ModelInput fields"):
+    with pytest.raises(ValueError, match=message) as raised:
         read_model_input(None, path)
+    assert str(path) in str(raised.value)
+
+
+def test_a_codebase_config_names_the_reference_as_features_extract_reads_it(tmp_path):
+    path = tmp_path / "model_input.json"
+    config = DEFAULT_FIXTURE_ROOT / "configs" / "myrtle" / "v1.3.0" / "testing-1023sp.yaml"
+    path.write_text(json.dumps({"config": str(config)}))
+    reference = read_model_input(None, path)
+    assert reference.source == "myrtle" and reference.width == 240
+    assert dict(reference.overrides)["frame_length_s"] == 0.02

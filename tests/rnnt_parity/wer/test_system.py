@@ -55,7 +55,7 @@ def test_spec_checkpoint_path_is_relative_to_the_system_file(tmp_path):
 
 def test_tiny_checkpoint_describes_its_own_input_and_labels():
     system = _system()
-    assert system.model_input.source == "myrtle" and system.model_input.stack == 3
+    assert system.model_input.source == "myrtle_centred" and system.model_input.stack == 3
     assert system.vocabulary == TINY_VOCABULARY
     conditions = system.conditions()
     assert conditions["model_input.subsample"] == 3 and conditions["family"] == "canonical"
