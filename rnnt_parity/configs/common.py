@@ -14,15 +14,13 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class NativeConfig:
-    """A family config read from its native file, the front end it implies (a preset name,
-    overrides and frame stacking), and the decoder settings it holds. myrtlespeech configs
-    also give their pre-processing steps, (kind, stage name, {field: value}) in config
-    order."""
+    """A family config read from its native file, the model input it sets up and the decoder
+    settings it holds. myrtlespeech configs also give their pre-processing steps, (kind,
+    stage name, {field: value}) in config order."""
 
     family: str
     config: object
     path: Path
-    front_end: dict = field(default_factory=dict)
     decoder: dict = field(default_factory=dict)
     pre_process_steps: tuple = ()
     model_input: object = None

@@ -40,24 +40,34 @@ SAMPLE_RATE = 16000
 """Both LogMelFB versions compute at 16 kHz whatever the audio's rate."""
 
 
-def _eval_steps(steps, path: Path) -> list[tuple[str, dict]]:
-    kept = []
-    for name, stage, fields in steps:
-        if stage == "TRAIN":
-            continue
-        if name == "spec_augment":
-            raise ConfigError(f"{path}: pre_process_step spec_augment runs at stage {stage}: "
-                              "evaluation with random masks cannot be reproduced")
-        if name not in ("lmfb", "standardize", "context_frames"):
-            raise ConfigError(f"{path}: pre_process_step {name} is not modelled (the model "
-                              "input reproduces lmfb, standardize and context_frames)")
-        kept.append((name, fields))
-    order = [name for name, _ in kept]
-    if not order or order[0] != "lmfb" or order.count("lmfb") > 1:
-        raise ConfigError(f"{path}: the eval pre_process_steps are {order}; the model input "
-                          "needs exactly one lmfb, first")
-    if order[1:] not in ([], ["standardize"], ["context_frames"],
-                         ["standardize", "context_frames"]):
+WIDTH_STEPS = ("lmfb", "context_frames")
+"""Steps that fix the model's input width: exactly one lmfb and at most one context_frames,
+each at TRAIN_AND_EVAL (the builder reads the width off them whatever the stage)."""
+AT_EVALUATION = ("EVAL", "TRAIN_AND_EVAL")
+
+
+def _eval_steps(steps, path: Path) -> dict[str, dict]:
+    """{step: fields} of the steps that run at evaluation, checked: refusals name the step."""
+    kept = {}
+    order = []
+    for index, (kind, stage, fields) in enumerate(steps):
+        where = f"speech_to_text.pre_process_step[{index}].{kind}"
+        if kind == "mfcc":
+            raise ConfigError(f"{path}: {where}: MFCC features are not modelled (lmfb's "
+                              "log-mel filterbanks are)")
+        if kind in WIDTH_STEPS and (stage != "TRAIN_AND_EVAL" or kind in kept):
+            raise ConfigError(f"{path}: {where} at {stage}: {kind} fixes the model's input "
+                              "width, so it is needed once, at TRAIN_AND_EVAL")
+        if kind == "spec_augment" and stage in AT_EVALUATION:
+            raise ConfigError(f"{path}: {where} at {stage}: evaluation with random masks "
+                              "cannot be reproduced")
+        if stage in AT_EVALUATION and kind != "spec_augment":
+            kept[kind] = fields
+            order.append(kind)
+    if "lmfb" not in kept:
+        raise ConfigError(f"{path}: no lmfb pre_process_step: the input width is unknown")
+    if order not in (["lmfb"], ["lmfb", "standardize"], ["lmfb", "context_frames"],
+                     ["lmfb", "standardize", "context_frames"]):
         raise ConfigError(f"{path}: eval pre_process_steps in the order {order} are not "
                           "modelled (lmfb, then standardize, then context_frames)")
     return kept
@@ -77,7 +87,7 @@ def myrtlespeech_model_input(steps, revision: str | None, path: Path,
     if revision not in REVISIONS:
         raise ConfigError(f"{path}: unknown myrtlespeech revision {revision!r}; known: "
                           f"{list(REVISIONS)}")
-    kept = dict(_eval_steps(steps, path))
+    kept = _eval_steps(steps, path)
     lmfb = kept["lmfb"]
     psf = revision in PSF_REVISIONS
     overrides = {}

@@ -1,5 +1,6 @@
 """myrtlespeech task configs (protobuf text `.config` or binary `.pb`) -> `MyrtlespeechConfig`,
-the pre-processing steps, the front end they imply and the greedy decoder's limit.
+the pre-processing steps, the model input they make (`rnnt_parity.configs.myrtlespeech_input`)
+and the greedy decoder's limit.
 
 Schemas (`rnnt_parity.configs.protos`): `revision` picks the myrtlespeech revision whose
 protos the file follows; the default is 24d2df3. Its protos and ef42c3f's conflict
@@ -23,9 +24,8 @@ refused); time reduction (rnn2); other than one hidden layer per fully connected
 activations other than Hardtanh(0, 20); GRUs and basic RNNs; bidirectional or bias-free
 LSTMs; different dropouts per block; blank not last; at 24d2df3, a batch-first rnn1 or a
 time-major dec_rnn (its RNNTEncoder and RNNT assert the opposite). Pre-processing: a step of
-no kind the builder knows (mfcc, lmfb, spec_augment, standardize, context_frames); mfcc (no
-front end here computes MFCCs); other than one lmfb and at most one context_frames, each
-at TRAIN_AND_EVAL (they fix the model's input width); spec_augment at evaluation. Binary
+no kind the builder knows (mfcc, lmfb, spec_augment, standardize, context_frames), and what
+`myrtlespeech_input` refuses. Binary
 files must hold only fields of the schema: a field it lacks is refused with its path (a
 file written for another revision shows up this way). A file that fails to parse names the
 other revisions whose schema does parse it.
@@ -36,15 +36,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnnt_parity.configs.common import ConfigError, NativeConfig
-from rnnt_parity.configs.protos import REVISIONS, SCHEMAS, message_class, schema_of
+from rnnt_parity.configs.myrtlespeech_input import myrtlespeech_model_input
+from rnnt_parity.configs.protos import REVISIONS, SCHEMAS, message_class, revision_of, schema_of
 from rnnt_parity.models.myrtlespeech import MyrtlespeechConfig
 
 BINARY_SUFFIXES = (".pb", ".binpb")
 STEP_KINDS = ("mfcc", "lmfb", "spec_augment", "standardize", "context_frames")
 """The pre_process_step kinds myrtlespeech's builder knows."""
-WIDTH_STEPS = ("lmfb", "context_frames")
-"""Steps that fix the model's input width: at most one each, at TRAIN_AND_EVAL."""
-AT_EVALUATION = ("EVAL", "TRAIN_AND_EVAL")
 BATCH_FIRST_READ = {"24d2df3": True, "ef42c3f": False}
 """Per schema, whether its RNN builder reads RNN.batch_first (ef42c3f's ignores it)."""
 
@@ -142,34 +140,6 @@ def pre_process_steps(speech, path: Path) -> tuple:
     return tuple(steps)
 
 
-def _front_end(steps: tuple, path: Path) -> dict:
-    """The front end the steps imply; refuses steps the family's front ends do not reproduce."""
-    counts = {kind: 0 for kind in STEP_KINDS}
-    for index, (kind, stage, _) in enumerate(steps):
-        where = f"speech_to_text.pre_process_step[{index}].{kind}"
-        counts[kind] += 1
-        if kind == "mfcc":
-            raise ConfigError(f"{path}: {where}: no front end here computes MFCCs (lmfb does "
-                              "log-mel filterbanks)")
-        if kind in WIDTH_STEPS and (stage != "TRAIN_AND_EVAL" or counts[kind] > 1):
-            raise ConfigError(f"{path}: {where} at {stage}: {kind} fixes the model's input "
-                              "width, so the family needs it once, at TRAIN_AND_EVAL")
-        if kind == "spec_augment" and stage in AT_EVALUATION:
-            raise ConfigError(f"{path}: {where} at {stage}: the family's front ends do not "
-                              "mask features at evaluation")
-    if not counts["lmfb"]:
-        raise ConfigError(f"{path}: no lmfb pre_process_step: the input width is unknown")
-    found = {kind: fields for kind, _, fields in steps}
-    lmfb = found["lmfb"]
-    return {"preset": "torchaudio_melspectrogram",
-            "overrides": {"n_mels": lmfb["n_mels"], "win_length": lmfb["win_length"] or None,
-                          "hop_length": lmfb["hop_length"] or None},
-            "standardize": any(kind == "standardize" and stage in AT_EVALUATION
-                               for kind, stage, _ in steps),
-            "symmetric_context": found.get("context_frames", {"n_context": 0})["n_context"],
-            "subsample": 1}
-
-
 def _dropout(block, where: str, path: Path) -> float | None:
     """The block's dropout as its revision's builder reads it: a float field (24d2df3) counts
     above 1e-8; a FloatValue (ef42c3f) counts when set and non-zero."""
@@ -263,10 +233,9 @@ def read_myrtlespeech_config(path: str | Path, text: str | bytes | None = None,
         raise ConfigError(f"{path}: rnn_t_loss.blank_index = {blank}; the family's blank is "
                           f"the last symbol ({last})")
     steps = pre_process_steps(speech, path)
-    front_end = _front_end(steps, path)
+    model_input, _, input_notes = myrtlespeech_model_input(steps, revision_of(revision), path)
     config = MyrtlespeechConfig(
-        input_features=front_end["overrides"]["n_mels"],
-        input_channels=2 * front_end["symmetric_context"] + 1, fc1_hidden=fc1,
+        input_features=model_input.n_mels, input_channels=model_input.copies, fc1_hidden=fc1,
         rnn_hidden=rnn_hidden, rnn_layers=rnn_layers, fc2_hidden=fc2, encoder_out=joint,
         pred_hidden=pred_hidden, pred_layers=pred_layers, joint_hidden=joint,
         vocab_size=len(speech.alphabet), dropout=dropout1)
@@ -278,5 +247,5 @@ def read_myrtlespeech_config(path: str | Path, text: str | bytes | None = None,
                   "revision was given)",)
     if not layout_read and (encoder.rnn1.batch_first or rnn_t.dec_rnn.batch_first):
         notes += (f"batch_first is set but {schema}'s RNN builder does not read it",)
-    return NativeConfig("myrtlespeech", config, path, front_end, decoder,
-                        pre_process_steps=steps, notes=notes, revision=schema)
+    return NativeConfig("myrtlespeech", config, path, decoder=decoder, model_input=model_input,
+                        pre_process_steps=steps, notes=notes + input_notes, revision=schema)

@@ -129,21 +129,13 @@ def read_nemo_yaml(path: Path, text: str | None = None) -> NativeConfig:
         vocab_size=vocab,
         joint_dropout=typed(jointnet, "dropout", float, path, "joint.jointnet", 0.0),
         log_softmax=log_softmax if isinstance(log_softmax, bool) else None)
-    front_end, model_input, notes, revision = {}, None, (), REVISIONS[0]
+    model_input, notes, revision = None, (), REVISIONS[0]
     if data.get("preprocessor") is not None:
-        model_input, rate, revision, notes = _model_input(data, path, None)
-        overrides = dict(model_input.overrides)
-        front_end = {"preset": "nemo", "overrides": {
-            "n_mels": model_input.n_mels,
-            "frame_length_s": overrides.get("win_length", 320) / rate,
-            "frame_shift_s": overrides.get("hop_length", 160) / rate,
-            "n_fft": overrides.get("n_fft"),
-            "normalise": overrides.get("normalise", "per_feature"),
-            "pad_to": overrides.get("pad_to", 16)}}
+        model_input, _, revision, notes = _model_input(data, path, None)
     greedy = data.get("decoding", {}).get("greedy", {}) if isinstance(
         data.get("decoding"), dict) else {}
     max_symbols = greedy.get("max_symbols", 10) if isinstance(greedy, dict) else 10
-    return NativeConfig("nemo", config, path, front_end, {"max_symbols_per_frame": max_symbols},
+    return NativeConfig("nemo", config, path, decoder={"max_symbols_per_frame": max_symbols},
                         model_input=model_input, notes=notes, revision=revision)
 
 

@@ -98,16 +98,14 @@ def _myrtlespeech_input(path: Path, family: str, revision: str | None) -> Native
     real 45899f7 and a7eea9a rnn_t_en.config never did: `dropout: 0.25`), with the default
     schema, whose PreProcessStep messages are the same, and a note says so."""
     from rnnt_parity.configs.myrtlespeech_input import (
-        REVISIONS,
         SAMPLE_RATE,
         dsi_model_input,
         myrtlespeech_model_input,
     )
     from rnnt_parity.configs.myrtlespeech_proto import read_myrtlespeech_config
+    from rnnt_parity.configs.protos import revision_of
 
-    if revision is not None and revision not in REVISIONS:
-        raise ConfigError(f"{path}: unknown myrtlespeech revision {revision!r}; known: "
-                          f"{list(REVISIONS)}")
+    revision = None if revision is None else revision_of(revision)
     notes = []
     try:
         steps = read_myrtlespeech_config(path, revision=revision).pre_process_steps

@@ -44,8 +44,8 @@ SCHEMAS = tuple(sorted(set(REVISIONS.values())))
 DEFAULT_REVISION = "24d2df3"
 
 
-def schema_of(revision: str | None) -> str:
-    """The schema of `revision` (a known short id or any 7+-character prefix of its commit;
+def revision_of(revision: str | None) -> str:
+    """The short id of `revision` (a known short id or any 7+-character prefix of its commit;
     None: DEFAULT_REVISION); ConfigError listing the known revisions otherwise."""
     wanted = DEFAULT_REVISION if revision is None else revision.lower()
     matches = [short for short, commit in COMMITS.items()
@@ -53,7 +53,12 @@ def schema_of(revision: str | None) -> str:
     if len(matches) != 1:
         raise ConfigError(f"unknown myrtlespeech revision {revision!r}; known: "
                           f"{', '.join(COMMITS)} (default {DEFAULT_REVISION})")
-    return REVISIONS[matches[0]]
+    return matches[0]
+
+
+def schema_of(revision: str | None) -> str:
+    """The schema of `revision` (see `revision_of`)."""
+    return REVISIONS[revision_of(revision)]
 
 
 def proto_path(schema: str) -> Path:

@@ -50,7 +50,7 @@ def test_the_seed_config_builds_the_seed_model():
     state = MyrtlespeechRNNT(native.config).state_dict()
     assert sum(v.numel() for v in state.values()) == 26_429_341
     assert native.decoder == {"max_symbols_per_frame": 100}
-    assert native.front_end["symmetric_context"] == 2
+    assert native.model_input.context_frames == 2 and native.model_input.width == 400
 
 
 def test_config_model_inferred_config_round_trip():
@@ -72,11 +72,11 @@ def test_the_real_rnn_t_config_reads_as_the_seed_model():
     assert read_myrtlespeech_config(RNN_T).config == MyrtlespeechConfig()
 
 
-def test_the_front_end_dict_is_as_before():
-    assert read_myrtlespeech_config(RNN_T).front_end == {
-        "preset": "torchaudio_melspectrogram",
-        "overrides": {"n_mels": 80, "win_length": 400, "hop_length": 160},
-        "standardize": True, "symmetric_context": 2, "subsample": 1}
+def test_the_model_input_is_psf_standardized_then_every_second_context_window():
+    model_input = read_myrtlespeech_config(RNN_T).model_input
+    assert model_input.source == "myrtlespeech_psf" and model_input.context_first
+    assert (model_input.subsample, model_input.context_frames) == (2, 2)
+    assert dict(model_input.overrides)["normalise"] == "all_features"
 
 
 def test_the_pre_process_steps_are_exposed_in_config_order():
@@ -278,7 +278,7 @@ def one_line(old: str, new: str) -> str:
     (one_line("bidirectional: false; batch_first: true;", "bidirectional: false;"),
      r"rnn_t\.dec_rnn\.batch_first = false; .*asserts true"),
     (one_line("lmfb { n_mels: 80;", "mfcc { n_mfcc: 80;"),
-     r"pre_process_step\[0\]\.mfcc: no front end here computes MFCCs"),
+     r"pre_process_step\[0\]\.mfcc: MFCC features are not modelled"),
     (one_line("stage: TRAIN_AND_EVAL; lmfb", "stage: TRAIN; lmfb"),
      r"pre_process_step\[0\]\.lmfb at TRAIN: .*input width"),
     (one_line("context_frames { n_context: 2; } }\n",

@@ -21,8 +21,8 @@ TEXT = CONFIG.read_text()
 def test_the_fastconformer_defaults_are_read_with_interpolations_resolved():
     native = read_config(CONFIG, "nemo")
     assert native.config == NeMoConfig()
-    assert native.front_end["overrides"]["n_mels"] == 80
-    assert native.front_end["overrides"]["frame_length_s"] == 0.025
+    assert native.model_input.n_mels == 80
+    assert dict(native.model_input.overrides)["win_length"] == 400
     assert native.decoder == {"max_symbols_per_frame": 10}
 
 
