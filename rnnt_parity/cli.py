@@ -3,7 +3,7 @@
     rnnt-parity check [--fixtures DIR] [--backend NAME ...] [--device cpu|cuda ...]
     rnnt-parity bench loss [--shape B,T,U,V ...] [--repeats N]
     rnnt-parity bench ctc [--shape T,B,C,S ...] [--repeats N]
-    rnnt-parity bench features [--seconds S] [--repeats N]
+    rnnt-parity bench features [--seconds S] [--repeats N] [--rounds R]
     rnnt-parity bench port [--config NAME]
     rnnt-parity features compare AUDIO --a SOURCE --b SOURCE [--n-mels N] [--plot PNG]
     rnnt-parity features extract --config CONFIG [--family F] [--revision R] --out DIR AUDIO...
@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     features.add_argument("--seconds", type=_positive_int, default=60,
                           help="audio length in seconds (default 60)")
     features.add_argument("--repeats", type=_positive_int, default=15)
+    features.add_argument("--rounds", type=_positive_int, default=3,
+                          help="measure every front end once per round (default 3)")
 
     port_bench = bench_commands.add_parser(
         "port", help="inspect + port + verify of a Myrtle checkpoint, time and peak memory")
@@ -413,7 +415,7 @@ def main(argv=None) -> int:
         elif args.benchmark == "features":
             from rnnt_parity.frontends.bench import run_features_benchmark
 
-            run_features_benchmark(args.seconds, args.repeats)
+            run_features_benchmark(args.seconds, args.repeats, args.rounds)
         elif args.benchmark == "loss":
             bench.run_loss_benchmark(args.shape or bench.DEFAULT_SHAPES, args.repeats)
         else:

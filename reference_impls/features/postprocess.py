@@ -53,14 +53,16 @@ def normalise(features: np.ndarray, length: int, kind: str, ddof: int = 0, epsil
     if count - ddof <= 0:
         raise ValueError(f"normalising with ddof={ddof} needs more than {ddof} values per "
                          f"statistic, got {count} ({length} frames)")
-    mean = valid.mean(axis=axis)
-    variance = ((valid - mean) ** 2).sum(axis=axis) / dtype(count - ddof)
+    centred = features - valid.mean(axis=axis)
+    deviations = centred[:length]
+    variance = np.einsum("ij,ij->j" if axis == 0 else "ij,ij->", deviations, deviations) \
+        / dtype(count - ddof)
     if epsilon_placement == "variance":
         std = np.sqrt(variance + dtype(epsilon))
     else:
         std = np.sqrt(variance) + dtype(epsilon)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (features - mean) / std
+        return np.divide(centred, std, out=centred)
 
 
 def mask_and_pad(features: np.ndarray, length: int, mask: bool, pad_to: int,

@@ -10,6 +10,9 @@ All functions take features `(T, F)` of one utterance and return a new array; no
                             zeros outside the utterance.
     left_context(x, n)      deepspeech-internal: (T, n*F), row t = [x_{t-n+1}, ..., x_t]
                             (oldest first), zeros before the start.
+    gather_frames(x, offsets, every)
+                            all of them in one gather: row s = [x_{every*s + o} for o in
+                            offsets], zeros outside the utterance.
 """
 
 from __future__ import annotations
@@ -43,14 +46,29 @@ def shifted(x: np.ndarray, offset: int) -> np.ndarray:
     return out
 
 
+def gather_frames(x: np.ndarray, offsets, every: int = 1) -> np.ndarray:
+    """Row s = [x_{every*s + o} for o in offsets] (zero where the index is outside [0, T)):
+    shape (ceil(T / every), len(offsets) * F). One gather, no intermediate copies."""
+    x = _check_features(x)
+    every = _check_factor(every, "every")
+    offsets = np.asarray(list(offsets), dtype=np.int64)
+    if offsets.ndim != 1 or offsets.size == 0:
+        raise ValueError(f"offsets must be a non-empty sequence of ints, got {offsets!r}")
+    if every == 1 and offsets.tolist() == [0]:
+        return x.copy()
+    frames = x.shape[0]
+    before, after = max(0, -int(offsets.min())), max(0, int(offsets.max()))
+    padded = np.zeros((frames + before + after, x.shape[1]), x.dtype)
+    padded[before:before + frames] = x
+    index = np.arange(0, frames, every)[:, None] + before + offsets[None, :]
+    return padded[index].reshape(index.shape[0], -1)
+
+
 def stack_frames(x: np.ndarray, stack: int, subsample_by: int) -> np.ndarray:
     """Concatenate each frame with the next `stack - 1` (zero past the end), keep every
     `subsample_by`-th: shape (ceil(T / subsample_by), stack * F)."""
-    x = _check_features(x)
     stack = _check_factor(stack, "stack")
-    subsample_by = _check_factor(subsample_by, "subsample_by")
-    stacked = np.concatenate([shifted(x, k) for k in range(stack)], axis=1)
-    return stacked[::subsample_by]
+    return gather_frames(x, range(stack), subsample_by)
 
 
 def stacked_length(length: int, subsample_by: int) -> int:
@@ -73,6 +91,5 @@ def symmetric_context(x: np.ndarray, k: int) -> np.ndarray:
 
 def left_context(x: np.ndarray, frames: int) -> np.ndarray:
     """(T, frames * F): row t = [x_{t-frames+1}, ..., x_t], zeros before the utterance."""
-    x = _check_features(x)
     frames = _check_factor(frames, "frames")
-    return np.concatenate([shifted(x, k - frames + 1) for k in range(frames)], axis=1)
+    return gather_frames(x, range(1 - frames, 1))

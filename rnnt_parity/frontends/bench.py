@@ -6,8 +6,9 @@ NumPy), torchaudio.transforms.MelSpectrogram + log and torchaudio.compliance.kal
 float32 tensors, built once outside the timed call. Each reference preset is timed in
 float32 and float64, and each codebase's whole model input (`features extract`: front end,
 normalisation, splicing or context windows) from its shipped config in float32; each front end
-in its own child process. Reported: median seconds over `repeats` calls, and ratios against
-the fastest torchaudio front end and against python_speech_features.
+in its own child process, every front end once per round. Reported: the median over rounds of
+each child's median of `repeats` calls, and ratios against the fastest torchaudio front end
+and against python_speech_features.
 """
 
 from __future__ import annotations
@@ -111,16 +112,27 @@ def measure(name: str, seconds: int, repeats: int) -> float:
                         repeats)
 
 
-def run_features_benchmark(seconds: int = 60, repeats: int = 15, out=print) -> dict[str, float]:
-    """Time every peer and reference preset; print the table; return {name: seconds}."""
+def run_features_benchmark(seconds: int = 60, repeats: int = 15, rounds: int = 3,
+                           out=print) -> dict[str, float]:
+    """Time every peer, reference preset and model input; print the table; return
+    {name: seconds}. Each of `rounds` rounds measures every front end once, in turn, so
+    that a machine that speeds up or slows down during the run moves every front end alike;
+    the figure is the median over the rounds."""
     signal = benchmark_audio(seconds)
-    peers = {name: measure(name, seconds, repeats) for name in peer_calls(signal)}
-    ours = {name: measure(name, seconds, repeats)
-            for name in [*reference_calls(signal), *model_input_calls(signal)]}
+    peer_names = list(peer_calls(signal))
+    names = [*peer_names, *reference_calls(signal), *model_input_calls(signal)]
+    samples = {name: [] for name in names}
+    for _ in range(rounds):
+        for name in names:
+            samples[name].append(measure(name, seconds, repeats))
+    timings = {name: statistics.median(values) for name, values in samples.items()}
+    peers = {name: timings[name] for name in peer_names}
+    ours = {name: value for name, value in timings.items() if name not in peers}
     fastest_torch = min(v for k, v in peers.items() if k.startswith("torchaudio"))
     psf = peers["python_speech_features"]
     header = f"{'front end':<34} {'seconds':>8} {'/ fastest torchaudio':>21} {'/ psf':>7}"
-    out(f"{seconds} s of 16 kHz speech, {N_MELS} mel bins, median of {repeats} calls")
+    out(f"{seconds} s of 16 kHz speech, {N_MELS} mel bins, median of {repeats} calls, "
+        f"median of {rounds} rounds")
     out(header)
     out("-" * len(header))
     for name, value in [*peers.items(), *ours.items()]:

@@ -35,12 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reference_impls.features.config import FrontEndConfig
-from reference_impls.features.stacking import (
-    left_context,
-    stack_frames,
-    stacked_length,
-    symmetric_context,
-)
+from reference_impls.features.stacking import gather_frames, stacked_length
 from rnnt_parity.frontends.sources import compute_with_length, source_names
 
 CONTEXTS = ("none", "symmetric", "left")
@@ -117,20 +112,24 @@ class ModelInput:
         """The rows and the length the codebase reports for them."""
         features = compute_with_length(self.source, signal, sample_rate, self.n_mels,
                                        dict(self.overrides))
-        x, length = features.features, features.length
-        if self.context_first:
-            x = stack_frames(self._windows(x), self.stack, self.subsample)
-        else:
-            x = self._windows(stack_frames(x, self.stack, self.subsample))
-        return ModelRows(x.astype(np.float32), stacked_length(length, self.subsample))
+        rows = gather_frames(features.features, self.offsets(), self.subsample)
+        return ModelRows(rows.astype(np.float32, copy=False),
+                         stacked_length(features.length, self.subsample))
 
-    def _windows(self, x: np.ndarray) -> np.ndarray:
-        if self.context == "symmetric":  # (C, F, T) -> rows t = [x_{t-k}, ..., x_{t+k}]
-            windows = symmetric_context(x, self.context_frames).transpose(2, 0, 1)
-            x = windows[:, self.drop_leading_context:].reshape(windows.shape[0], -1)
-        elif self.context == "left":
-            x = left_context(x, self.context_frames)[:, self.drop_leading_context * x.shape[1]:]
-        return x
+    def offsets(self) -> list[int]:
+        """Which front-end frames row s concatenates, relative to frame subsample * s.
+
+        Context first: the windows of every frame, stacked, so frame k + c of window c of
+        stacked frame k. Stacking first: the windows of the stacked frames, so frame
+        subsample * c + k. Both are one `gather_frames` (zeros outside the utterance give
+        the zeros past the end of each stage)."""
+        context = {"none": [0], "symmetric": list(range(-self.context_frames,
+                                                        self.context_frames + 1)),
+                   "left": list(range(1 - self.context_frames, 1))}[self.context]
+        context = context[self.drop_leading_context:]
+        if self.context_first:
+            return [k + c for k in range(self.stack) for c in context]
+        return [self.subsample * c + k for c in context for k in range(self.stack)]
 
 
 def _frozen_overrides(overrides, source: str) -> tuple:

@@ -64,7 +64,7 @@ def test_unknown_source_is_rejected(capsys):
 def test_bench_features_prints_every_front_end_and_the_ratios(monkeypatch):
     monkeypatch.setattr(bench, "measure", bench.measure_in_this_process)
     lines = []
-    timings = bench.run_features_benchmark(seconds=2, repeats=1, out=lines.append)
+    timings = bench.run_features_benchmark(seconds=2, repeats=1, rounds=1, out=lines.append)
     from reference_impls.features import PRESETS
 
     assert len(timings) == 3 + 2 * len(PRESETS) + len(bench.NATIVE_CONFIGS)
