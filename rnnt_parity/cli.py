@@ -6,7 +6,8 @@
     rnnt-parity bench features [--seconds S] [--repeats N] [--rounds R]
     rnnt-parity bench port [--config NAME]
     rnnt-parity features compare AUDIO --a SOURCE --b SOURCE [--n-mels N] [--plot PNG]
-    rnnt-parity features extract --config CONFIG [--family F] [--revision R] --out DIR AUDIO...
+    rnnt-parity features extract --config CONFIG [--family F] [--revision R] [--dtype D]
+                                 --out DIR AUDIO...
     rnnt-parity inspect CKPT [--family NAME] [--ema] [--hard-activations]
     rnnt-parity port --to FAMILY [--from FAMILY] IN OUT [--no-verify] [--force] [--ema]
                      [--drop-ctc-head]
@@ -198,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
                                             "(default: the documented one, printed)")
     extract.add_argument("--out", type=Path, required=True, help="output folder")
     extract.add_argument("--channel", type=int, help="channel of multi-channel audio")
+    extract.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                         help="working precision (default float64; the rows are float32)")
     extract.add_argument("--force", action="store_true", help="overwrite existing outputs")
     return parser
 
@@ -394,7 +397,7 @@ def main(argv=None) -> int:
             from rnnt_parity.frontends.extract import extract_files
 
             extract_files(args.config, args.audio, args.out, args.family, args.revision,
-                          args.channel, args.force)
+                          args.channel, args.force, args.dtype)
             return 0
         if args.command == "features":
             from rnnt_parity.frontends.report import compare_file

@@ -71,7 +71,8 @@ def typed(values: dict, name: str, kind, path: Path, where: str, default=datacla
 def reject_unknown(values: dict, known: set[str], path: Path, where: str) -> None:
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ConfigError(f"{path}: unknown field(s) in '{where}': {unknown}")
+        raise ConfigError(f"{path}: unknown field(s) in '{where}': {unknown}; known: "
+                          f"{sorted(known)}")
 
 
 def disagreements(from_config, from_checkpoint, not_inferable: set[str]) -> list[str]:

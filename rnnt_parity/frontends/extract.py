@@ -5,14 +5,15 @@ pipeline hands it to the model, written as DIR/<stem>.npy and DIR/<stem>.json.
                  80 mels), myrtlespeech's context channels flattened channel-major (C*F),
                  NeMo's processed_signal transposed (T, n_mels) with its padding frames
     <stem>.json  {"frames": T', "length": the length the codebase reports, "width",
-                 "family", "revision", "config", "sample_rate", "dither": 0.0, "notes",
-                 "model_input", "audio", "rnnt_parity"}
+                 "family", "revision", "config", "sample_rate", "dither": 0.0, "dtype" (the
+                 working precision), "notes", "model_input", "audio", "rnnt_parity"}
 Every input is read and computed before anything is written; existing outputs are refused
 without `force`; each file is written to a temporary name and renamed into place.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -26,6 +27,8 @@ from rnnt_parity.audio import load_audio
 from rnnt_parity.files import refuse_to_overwrite
 from rnnt_parity.frontends.model_input import ModelRows
 from rnnt_parity.frontends.native import NativeInput, extract, read_native_input
+
+DTYPES = ("float64", "float32")
 
 
 def _outputs(paths: list[Path], out_dir: Path, force: bool) -> dict[Path, tuple[Path, Path]]:
@@ -46,6 +49,7 @@ def record(native: NativeInput, rows: ModelRows, audio: Path) -> dict:
     """The JSON beside one utterance's rows."""
     return {"frames": int(rows.rows.shape[0]), "length": int(rows.length),
             "width": int(rows.rows.shape[1]), **native.describe(), "dither": 0.0,
+            "dtype": dict(native.model_input.overrides).get("dtype", "float64"),
             "audio": str(audio), "rnnt_parity": version("rnnt-parity")}
 
 
@@ -79,10 +83,18 @@ def _json_writer(values: dict) -> Callable[[Path], None]:
 
 def extract_files(config: Path | None, audio: list[Path], out_dir: Path,
                   family: str | None = None, revision: str | None = None,
-                  channel: int | None = None, force: bool = False,
+                  channel: int | None = None, force: bool = False, dtype: str = "float64",
                   out: Callable[[str], None] = print) -> NativeInput:
-    """Compute every file's model input, then write DIR/<stem>.npy and .json for each."""
+    """Compute every file's model input, then write DIR/<stem>.npy and .json for each.
+    `dtype` is the working precision of every step ("float64", the default, or "float32",
+    as the real pipelines compute); the rows are written as float32 either way."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     native = read_native_input(config, family, revision)
+    if dtype != "float64":
+        native = dataclasses.replace(native, model_input=dataclasses.replace(
+            native.model_input, overrides={**dict(native.model_input.overrides),
+                                           "dtype": dtype}))
     outputs = _outputs(list(audio), out_dir, force)
     out(f"{native.family} {native.revision}: {native.model_input.width}-wide rows at "
         f"{native.sample_rate} Hz" + (f" from {native.config}" if native.config else ""))
@@ -91,7 +103,7 @@ def extract_files(config: Path | None, audio: list[Path], out_dir: Path,
     files: dict[Path, Callable[[Path], None]] = {}
     for path, (npy, meta) in outputs.items():
         signal, rate = load_audio(path, None, channel)
-        rows = extract(native, signal, rate, str(path))
+        rows = extract(native, signal.astype(dtype), rate, str(path))
         files[npy] = _npy_writer(rows.rows)
         files[meta] = _json_writer(record(native, rows, path))
         out(f"  {path} -> {npy.name}: {rows.rows.shape[0]} frames x {rows.rows.shape[1]}, "

@@ -121,3 +121,17 @@ def test_bad_configs_are_refused_in_one_line(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_float32_working_precision_stays_within_the_golden_bound(tmp_path):
+    golden = load_golden_set("myrtle-v1.3-testing-1023sp")
+    assert extract("--config", TESTING, "--out", tmp_path, "--dtype", "float32", DIGITS) == 0
+    record = json.loads((tmp_path / "digits_en_us.json").read_text())
+    assert record["dtype"] == "float32"
+    from rnnt_parity.audio import load_audio
+
+    rows = np.load(tmp_path / "digits_en_us.npy")
+    signal, rate = load_audio(DIGITS, 16000)
+    exact = golden.native_input().model_input.rows(signal, rate).astype(np.float64)
+    bound = float32_bound(golden.native_input().model_input, signal, rate, exact)
+    assert 0 < np.abs(rows - exact).max() <= bound

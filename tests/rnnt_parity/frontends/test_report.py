@@ -67,7 +67,7 @@ def test_bench_features_prints_every_front_end_and_the_ratios(monkeypatch):
     timings = bench.run_features_benchmark(seconds=2, repeats=1, rounds=1, out=lines.append)
     from reference_impls.features import PRESETS
 
-    assert len(timings) == 3 + 2 * len(PRESETS) + len(bench.NATIVE_CONFIGS)
+    assert len(timings) == 4 + 2 * len(PRESETS) + len(bench.NATIVE_CONFIGS)
     assert all(value > 0 for value in timings.values())
     assert any(line.startswith("myrtle (float32)") for line in lines)
     assert any(line.startswith("extract myrtlespeech (float32)") for line in lines)

@@ -1,6 +1,7 @@
 """Systems: spec validation, and each decoder equal to its oracle on the tiny model."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -133,3 +134,14 @@ def test_unknown_or_invalid_activations_are_refused():
         SystemSpec(TINY_CHECKPOINT, activations={"gate": "hard"})
     with pytest.raises(ValueError, match="joint_activation must be one of"):
         System(SystemSpec(TINY_CHECKPOINT, activations={"joint_activation": "gelu"}))
+
+
+def test_a_system_names_its_model_input_by_the_codebase_config(tmp_path):
+    """wer-drift, features extract and conform features read a config the same way."""
+    from rnnt_parity.frontends.native import read_native_input
+
+    config = Path(__file__).resolve().parents[3] / "fixtures" / "configs" / "myrtle" / \
+        "v1.3.0" / "testing-1023sp.yaml"
+    spec = SystemSpec.from_dict({"checkpoint": str(TINY_CHECKPOINT),
+                                 "model_input": {"config": str(config)}}, tmp_path)
+    assert spec.model_input == read_native_input(config).model_input
