@@ -1,7 +1,8 @@
-"""Reference presets 1-3 reproduce the real libraries (python_speech_features 0.6,
-torchaudio MelSpectrogram, torchaudio.compliance.kaldi.fbank) in float64, on real speech and
-on drawn signals; and each known front-end pitfall, written as a mutant of the reference
-config, is caught by the same comparison."""
+"""Reference presets reproduce the real libraries (python_speech_features 0.6, torchaudio
+MelSpectrogram, torchaudio.compliance.kaldi.fbank, and psf and MelSpectrogram called as
+myrtlespeech's LogMelFB calls them) in float64, on real speech and on drawn signals; and each
+known front-end pitfall, written as a mutant of the reference config, is caught by the same
+comparison."""
 
 from __future__ import annotations
 
