@@ -29,7 +29,9 @@
 `check` runs every registered parity check on the fixtures and exits 1 if any fails.
 `wer-drift` exits 1 when a --fail-on threshold is exceeded, 2 on bad input.
 A feature SOURCE is a reference preset (python_speech_features, torchaudio_melspectrogram,
-kaldi, nemo, myrtle) or lib:PRESET, the production library that preset reproduces.
+kaldi, nemo, myrtle, myrtle_centred, myrtlespeech_psf, myrtlespeech_torchaudio) or lib:PRESET,
+the production library that preset reproduces. `features extract` computes a codebase's whole
+model input from its own config (Myrtle YAML, myrtlespeech protobuf, NeMo YAML or .nemo).
 """
 
 from __future__ import annotations
