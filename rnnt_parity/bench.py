@@ -1,6 +1,12 @@
 """`rnnt-parity bench loss` and `bench ctc`: time the oracle's fast paths against production.
 
-`bench loss`: RNN-T loss + gradient, oracle vs torchaudio (CPU).
+`bench loss`: RNN-T loss + gradient (CPU), the oracle and every production loss installed
+here side by side: torchaudio always; warp-transducer, optimized_transducer and NeMo when
+importable (`LOSS_IMPLEMENTATIONS`). Each is called as its users call it, blank last,
+reduction "mean" (batch mean): warp-transducer applies its log_softmax in Python;
+optimized_transducer gets its packed `(sum T(U+1), V)` layout, built before timing (a
+reshape: the lengths are full), and a fresh copy of it per call, since it overwrites its
+input with the gradient; NeMo's RNNTLoss runs its numba kernel (compiled by a warm-up call).
 `bench ctc`: CTC loss + gradient, oracle vs torch.nn.functional.ctc_loss (CPU), and prefix
 beam search (beam 16, no LM) alone.
 
@@ -64,6 +70,73 @@ def _torchaudio_call(inputs):
 
     call(*make_inputs(1, 2, 1, 3))
     return lambda: call(*inputs)
+
+
+def _warprnnt_call(inputs):
+    import torch
+    import warprnnt_pytorch
+
+    def call(logits, targets, logit_lengths, target_lengths):
+        leaf = torch.from_numpy(logits).requires_grad_(True)
+        loss = warprnnt_pytorch.RNNTLoss(blank=logits.shape[-1] - 1)(
+            leaf, torch.from_numpy(targets), torch.from_numpy(logit_lengths),
+            torch.from_numpy(target_lengths))
+        loss.backward()
+        return loss.item(), leaf.grad
+
+    call(*make_inputs(1, 2, 1, 3))
+    return lambda: call(*inputs)
+
+
+def _optimized_transducer_call(inputs):
+    import optimized_transducer
+    import torch
+
+    def prepared(logits, targets, logit_lengths, target_lengths):
+        packed = torch.from_numpy(logits.reshape(-1, logits.shape[-1]))  # full lengths
+        args = [torch.from_numpy(a) for a in (targets, logit_lengths, target_lengths)]
+
+        def call():
+            leaf = packed.clone().requires_grad_(True)
+            loss = optimized_transducer.transducer_loss(
+                leaf, *args, blank=logits.shape[-1] - 1, from_log_softmax=False,
+                reduction="mean")
+            loss.backward()
+            return loss.item(), leaf.grad
+        return call
+
+    prepared(*make_inputs(1, 2, 1, 3))()
+    return prepared(*inputs)
+
+
+def _nemo_call(inputs):
+    import torch
+    from nemo.collections.asr.losses.rnnt import RNNTLoss
+
+    def call(logits, targets, logit_lengths, target_lengths):
+        leaf = torch.from_numpy(logits).requires_grad_(True)
+        loss = RNNTLoss(num_classes=logits.shape[-1] - 1, reduction="mean_batch")(
+            log_probs=leaf, targets=torch.from_numpy(targets).long(),
+            input_lengths=torch.from_numpy(logit_lengths).long(),
+            target_lengths=torch.from_numpy(target_lengths).long())
+        loss.backward()
+        return loss.item(), leaf.grad
+
+    call(*make_inputs(1, 2, 1, 3))
+    return lambda: call(*inputs)
+
+
+LOSS_IMPLEMENTATIONS = {"oracle": None, "torchaudio": None, "warprnnt": "warprnnt_pytorch",
+                        "optimized_transducer": "optimized_transducer", "nemo": "nemo"}
+"""Every RNN-T loss `bench loss` times, with the module it needs (None: always here)."""
+
+
+def installed_loss_implementations() -> list[str]:
+    """The implementations of `LOSS_IMPLEMENTATIONS` whose module this interpreter finds."""
+    import importlib.util
+
+    return [name for name, module in LOSS_IMPLEMENTATIONS.items()
+            if module is None or importlib.util.find_spec(module) is not None]
 
 
 def _rss_bytes() -> int:
@@ -140,6 +213,9 @@ def _beam_search_call(inputs):
 
 
 CALLS = {"oracle": (_oracle_call, make_inputs), "torchaudio": (_torchaudio_call, make_inputs),
+         "warprnnt": (_warprnnt_call, make_inputs),
+         "optimized_transducer": (_optimized_transducer_call, make_inputs),
+         "nemo": (_nemo_call, make_inputs),
          "oracle-ctc": (_oracle_ctc_call, make_ctc_inputs),
          "torch-ctc": (_torch_ctc_call, make_ctc_inputs),
          "beam-search": (_beam_search_call,
@@ -196,7 +272,9 @@ def run_in_child(function: str, *args):
     done = subprocess.run([sys.executable, "-c", code, function, json.dumps(args)],
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"{function}{args} failed:\n{done.stderr}")
+        how = (f"killed by signal {-done.returncode}" if done.returncode < 0
+               else f"exit status {done.returncode}")
+        raise RuntimeError(f"{function}{args} failed ({how}):\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -212,20 +290,37 @@ def _memory(result: dict) -> str:
     return f"{extra:7.0f} MB ({extra / (result['logits_bytes'] / 2**20):.2f}x)"
 
 
-def run_loss_benchmark(shapes=DEFAULT_SHAPES, repeats: int = 3, out=print) -> list[dict]:
-    """Time both implementations on every shape; print a table; return its rows."""
+def run_loss_benchmark(shapes=DEFAULT_SHAPES, repeats: int = 3, out=print,
+                       implementations=None) -> list[dict]:
+    """Time every installed implementation (or those named) on every shape, each in its own
+    process; print one row per (shape, implementation), its median time over torchaudio's;
+    return the rows. An implementation that fails is reported on its row, not raised."""
+    names = implementations or installed_loss_implementations()
     rows = []
-    header = (f"{'(B, T, U, V)':>22} {'oracle s':>9} {'torchaudio s':>12} {'ratio':>6} "
-              f"{'oracle extra mem':>17} {'torchaudio extra mem':>21}")
+    header = (f"{'(B, T, U, V)':>22} {'implementation':<21} {'median s':>9} "
+              f"{'/ torchaudio':>12} {'extra memory':>17}")
     out(header)
     out("-" * len(header))
     for shape in shapes:
-        oracle = measure("oracle", shape, repeats)
-        peer = measure("torchaudio", shape, repeats)
-        ratio = oracle["median_s"] / peer["median_s"]
-        out(f"{str(tuple(shape)):>22} {oracle['median_s']:9.3f} {peer['median_s']:12.3f} "
-            f"{ratio:6.3f} {_memory(oracle):>17} {_memory(peer):>21}")
-        rows.append({"shape": list(shape), "oracle": oracle, "torchaudio": peer, "ratio": ratio})
-    out(f"median of {repeats} runs each, loss + gradient, float32 input; memory in units of "
-        "the logits' size (the gradient itself is 1.00x)")
+        results = {}
+        for name in names:
+            try:
+                results[name] = measure(name, shape, repeats)
+            except RuntimeError as error:  # the library failed in its child process
+                lines = str(error).strip().splitlines()
+                last = next((line for line in reversed(lines) if "Error" in line), "")
+                results[name] = {"error": f"{lines[0].split(' failed ')[-1]} {last}"[:160]}
+        reference = results.get("torchaudio", {}).get("median_s")
+        for name, result in results.items():
+            if "error" in result:
+                out(f"{str(tuple(shape)):>22} {name:<21} failed: {result['error']}")
+                continue
+            ratio = result["median_s"] / reference if reference else float("nan")
+            out(f"{str(tuple(shape)):>22} {name:<21} {result['median_s']:9.3f} {ratio:12.3f} "
+                f"{_memory(result):>17}")
+            rows.append({"shape": list(shape), "implementation": name, **result,
+                         "ratio_to_torchaudio": ratio})
+    out(f"median of {repeats} runs each, loss + gradient, float32 input, blank last, "
+        "reduction mean; memory: peak extra resident set during the calls, in units of the "
+        "logits' size (the gradient itself is 1.00x)")
     return rows

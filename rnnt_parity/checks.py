@@ -4,14 +4,16 @@ For every hand-worked RNN-T and CTC fixture:
   * the oracle (Numba) against the hand derivation (loss, and gradient where derived);
   * the oracle's spec against its Numba kernels (float64);
   * every production backend, on every device here (and, for torch's CTC on CUDA, on both
-    its native and cuDNN paths), against the oracle: loss and logits gradient, float32.
-    A backend or path that cannot run here is reported as skipped, with why.
+    its native and cuDNN paths), against the oracle: loss and logits gradient on the valid
+    region, float32; for a fixture with NaN padding, also the gradient on the padding (0).
+    A backend or path that cannot run here is reported as skipped, with why; a difference
+    that is a deviation the backend documents is reported as "deviates", by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,15 +22,26 @@ from reference_impls.ctc import ctc_logits_gradient, ctc_loss
 from reference_impls.rnnt import rnnt_loss
 from reference_impls.rnnt.spec import log_softmax
 from rnnt_parity.backends import RNNT_LOSS_BACKENDS, BackendUnavailable
+from rnnt_parity.backends.base import valid_region_only
+from rnnt_parity.backends.deviations import (
+    classify_empty_batch,
+    classify_impossible_alignment,
+    classify_padding_gradient,
+    classify_refusal,
+    describe_padding_gradient,
+)
 from rnnt_parity.backends.torch_ctc import CTC_PATHS, TorchCTCLoss
 from rnnt_parity.compare import Comparison, compare, ctc_magnitudes, rnnt_magnitudes, tolerance_for
 from rnnt_parity.fixtures import AudioFixture, CTCFixture, RNNTFixture
 from rnnt_parity.frontends.checks import N_MELS_VARIANTS, feature_comparison
 from rnnt_parity.frontends.production import PRODUCTION_FRONTENDS
+from rnnt_parity.strategies import rnnt_valid_region
 
 CTC_BACKEND = TorchCTCLoss()
 
-PASS, FAIL, SKIP = "pass", "FAIL", "skip"
+PASS, FAIL, SKIP, DEVIATES = "pass", "FAIL", "skip", "deviates"
+"""DEVIATES: a production backend differs where its library is documented to (a named
+deviation of `backends.deviations`, listed by the backend); any other difference is FAIL."""
 
 
 @dataclass(frozen=True)
@@ -84,30 +97,84 @@ def check_spec_vs_numba(fixture: RNNTFixture) -> CheckResult:
                                 "rnnt.oracle_spec_vs_numba")
 
 
-def check_backend(fixture: RNNTFixture, backend_name: str, device: str,
-                  dtype: str = "float32") -> CheckResult:
+def _run_backend(fixture: RNNTFixture, backend_name: str, device: str, dtype: str):
+    """(result, None), or (None, CheckResult of a skip or of an error) for one fixture."""
     backend = RNNT_LOSS_BACKENDS[backend_name]
     check = f"{fixture.name} [{dtype}, {device}]"
     implementations = f"{backend_name} vs oracle"
     if fixture.fastemit_lambda:
-        return CheckResult(check, implementations, None, None, "-", SKIP,
-                           f"{backend_name} has no FastEmit")
+        return None, CheckResult(check, implementations, None, None, "-", SKIP,
+                                 f"{backend_name} has no FastEmit")
     try:
-        result = backend(fixture.logits, fixture.targets, fixture.logit_lengths,
-                         fixture.target_lengths, blank=fixture.blank, reduction="none",
-                         device=device, dtype=dtype)
+        return backend(fixture.logits, fixture.targets, fixture.logit_lengths,
+                       fixture.target_lengths, blank=fixture.blank, reduction="none",
+                       device=device, dtype=dtype), None
     except BackendUnavailable as reason:
-        return CheckResult(check, implementations, None, None, "-", SKIP, str(reason))
-    return _result(check, implementations, rnnt_backend_comparisons(
-        result, fixture.logits, fixture.targets, fixture.logit_lengths, fixture.target_lengths,
-        blank=fixture.blank, dtype=dtype, device=device))
+        return None, CheckResult(check, implementations, None, None, "-", SKIP, str(reason))
+    except Exception as error:  # the production library may raise anything
+        refusal = classify_refusal(fixture.targets, fixture.target_lengths,
+                                   np.shape(fixture.logits)[-1])
+        documented = refusal in backend.deviations
+        detail = f"raised {type(error).__name__}: {str(error)[:160]}"
+        return None, CheckResult(check, implementations, None, None, "-",
+                                 DEVIATES if documented else FAIL,
+                                 f"documented: {refusal}; {detail}" if documented else detail)
+
+
+def check_backend(fixture: RNNTFixture, backend_name: str, device: str,
+                  dtype: str = "float32") -> CheckResult:
+    """The backend's loss and gradient (on the valid region) against the oracle's. A
+    difference that is a deviation the backend documents (`backends.deviations`) is
+    DEVIATES, named; any other is FAIL."""
+    result, skipped = _run_backend(fixture, backend_name, device, dtype)
+    if skipped is not None:
+        return skipped
+    row = _result(f"{fixture.name} [{dtype}, {device}]", f"{backend_name} vs oracle",
+                  rnnt_backend_comparisons(result, fixture.logits, fixture.targets,
+                                           fixture.logit_lengths, fixture.target_lengths,
+                                           blank=fixture.blank, dtype=dtype, device=device))
+    deviation = (classify_empty_batch(fixture.target_lengths, result.loss, result.grad)
+                 or classify_impossible_alignment(fixture.expected_loss, result.loss))
+    if row.verdict == FAIL and deviation in RNNT_LOSS_BACKENDS[backend_name].deviations:
+        row = replace(row, verdict=DEVIATES, detail=f"documented: {deviation}")
+    return row
+
+
+def check_backend_padding(fixture: RNNTFixture, backend_name: str, device: str,
+                          dtype: str = "float32") -> CheckResult | None:
+    """For a fixture whose padding holds NaN or inf: the backend's gradient on the padding
+    is 0 (the loss ignores padding), or a documented deviation. None for other fixtures."""
+    logits = np.asarray(fixture.logits)
+    valid = rnnt_valid_region(fixture.logit_lengths, fixture.target_lengths,
+                              logits.shape[1], logits.shape[2] - 1)[..., None]
+    if np.all(np.isfinite(np.where(valid, 0.0, logits))):
+        return None
+    result, skipped = _run_backend(fixture, backend_name, device, dtype)
+    check = f"{fixture.name} [padding gradient, {dtype}, {device}]"
+    implementations = f"{backend_name}: gradient on the padding is 0"
+    if skipped is not None:  # skipped, or the call raised (reported by check_backend)
+        detail = skipped.detail if skipped.verdict == SKIP else "no gradient: the call raised"
+        return replace(skipped, check=check, implementations=implementations, verdict=SKIP,
+                       detail=detail)
+    outside = np.where(valid, 0.0, result.grad)
+    tolerance = tolerance_for("exact", "any", "padding_gradient")
+    comparison = compare(outside, np.zeros_like(outside), tolerance)
+    if comparison.passed:
+        return _result(check, implementations, [comparison])
+    deviation = classify_padding_gradient(result.grad, valid)
+    documented = deviation in RNNT_LOSS_BACKENDS[backend_name].deviations
+    detail = describe_padding_gradient(result.grad, valid)
+    return CheckResult(check, implementations, comparison.max_abs, None,
+                       tolerance.describe(), DEVIATES if documented else FAIL,
+                       f"documented: {deviation}; {detail}" if documented else detail)
 
 
 def rnnt_backend_comparisons(result, logits, targets, logit_lengths, target_lengths, *, blank,
                              dtype, device, reduction="none", clamp=-1.0) -> list[Comparison]:
     """A production RNN-T result against the float64 oracle on the same `dtype`-rounded
-    logits: the loss, and the logits gradient when every utterance's loss is finite, under
-    the (dtype, device) tolerances scaled by `rnnt_magnitudes`."""
+    logits: the loss, and the logits gradient on the valid region (t < T_b, u <= U_b: the
+    padding's gradient is `check_backend_padding`'s) when every utterance's loss is finite,
+    under the (dtype, device) tolerances scaled by `rnnt_magnitudes`."""
     rounded = np.asarray(logits).astype(dtype).astype(np.float64)
     arrays = (rounded, targets, logit_lengths, target_lengths)
     loss, grad = rnnt_loss(*arrays, blank=blank, reduction=reduction, clamp=clamp)
@@ -117,8 +184,9 @@ def rnnt_backend_comparisons(result, logits, targets, logit_lengths, target_leng
     comparisons = [compare(result.loss, loss, tolerance_for(dtype, device, "rnnt.loss"),
                            magnitudes)]
     if np.all(np.isfinite(losses)):
-        comparisons.append(compare(result.grad, grad, tolerance_for(dtype, device, "rnnt.grad"),
-                                   magnitudes))
+        comparisons.append(compare(valid_region_only(result.grad, logit_lengths,
+                                                     target_lengths), grad,
+                                   tolerance_for(dtype, device, "rnnt.grad"), magnitudes))
     return comparisons
 
 
@@ -233,7 +301,8 @@ def run_checks(fixtures: list[RNNTFixture], backends=None, devices=None,
                ) -> Iterator[CheckResult]:
     """Yield every registered check's result, fixture by fixture.
 
-    `backends` filters by name (RNN-T: "torchaudio", "warprnnt"; CTC: "torch"); front-end
+    `backends` filters by name (RNN-T: "torchaudio", "warprnnt", "optimized_transducer",
+    "nemo"; CTC: "torch"); front-end
     checks run on every `audio` fixture whatever the backends, and model-input checks on
     every golden set under `goldens`.
     """
@@ -247,6 +316,9 @@ def run_checks(fixtures: list[RNNTFixture], backends=None, devices=None,
                 continue
             for device in devices:
                 yield check_backend(fixture, backend_name, device)
+                padding = check_backend_padding(fixture, backend_name, device)
+                if padding is not None:
+                    yield padding
     for fixture in ctc_fixtures:
         yield check_ctc_against_derivation(fixture)
         yield check_ctc_spec_vs_numba(fixture)

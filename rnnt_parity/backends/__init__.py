@@ -1,11 +1,14 @@
-"""Production RNN-T losses behind one interface (see `base.RNNTLossBackend`)."""
+"""Production losses behind one interface (see `base.RNNTLossBackend`)."""
 
 from rnnt_parity.backends.base import BackendUnavailable, LossAndGrad, RNNTLossBackend
+from rnnt_parity.backends.nemo_rnnt import NeMoRNNTLoss
+from rnnt_parity.backends.optimized_transducer import OptimizedTransducerLoss
 from rnnt_parity.backends.torchaudio_rnnt import TorchaudioRNNTLoss
 from rnnt_parity.backends.warprnnt import WarpRNNTLoss
 
 RNNT_LOSS_BACKENDS: dict[str, RNNTLossBackend] = {
-    backend.name: backend for backend in (TorchaudioRNNTLoss(), WarpRNNTLoss())
+    backend.name: backend for backend in (TorchaudioRNNTLoss(), WarpRNNTLoss(),
+                                          OptimizedTransducerLoss(), NeMoRNNTLoss())
 }
 
 

@@ -35,6 +35,8 @@ class RNNTLossBackend(ABC):
     name: str
     library: str
     dtypes: dict[str, tuple[str, ...]]
+    deviations: tuple[str, ...] = ()
+    """The named deviations (`backends.deviations`) the real library is documented to show."""
 
     def unavailable_reason(self, device: str = "cpu", dtype: str = "float32") -> str | None:
         """Why this backend cannot run on `device` with `dtype`, or None if it can."""
@@ -99,3 +101,15 @@ def gradient_of(loss: torch.Tensor, leaf: torch.Tensor, full_shape) -> torch.Ten
     padded = torch.zeros(full_shape, dtype=grad.dtype, device=grad.device)
     padded[:, : grad.shape[1], : grad.shape[2]] = grad
     return padded
+
+
+def valid_region_only(grad, logit_lengths, target_lengths) -> np.ndarray:
+    """`(B, T, U+1, V)` gradient with every entry outside t < T_b, u <= U_b set to 0.
+
+    Parity is judged on the valid region (the oracle's contract); what a loss puts on the
+    padding is a check of its own (NaN there is `deviations.NAN_PADDING_GRADIENT`).
+    """
+    grad = np.asarray(grad)
+    t = np.arange(grad.shape[1])[None, :, None] < np.asarray(logit_lengths)[:, None, None]
+    u = np.arange(grad.shape[2])[None, None, :] <= np.asarray(target_lengths)[:, None, None]
+    return np.where((t & u)[..., None], grad, 0.0)

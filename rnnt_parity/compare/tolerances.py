@@ -165,6 +165,11 @@ TOLERANCES: dict[tuple[str, str, str], Tolerance] = {
     ("exact", "any", "tokens"): Tolerance(
         "exact.tokens", 0.0, 0.0, False,
         "decoded token sequences are discrete: they agree exactly or not at all"),
+    ("exact", "any", "padding_gradient"): Tolerance(
+        "exact.padding_gradient", 0.0, 0.0, False,
+        "a loss that ignores padding (t >= T_b, u > U_b) has derivative exactly 0 there, in "
+        "any precision: any other value, NaN included, is the padding being read (torchaudio "
+        "and the oracle give 0.0 exactly; warp-transducer and NeMo on the CPU give NaN)"),
     ("float64", "any", "exact_float64"): Tolerance(
         "exact_float64", 1e-12, 1e-12, True,
         "closed form evaluated in float64 vs the float64 oracle"),

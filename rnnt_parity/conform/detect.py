@@ -48,12 +48,17 @@ class DetectedConvention:
     gradient: str | None = None
     accepts_padding: bool | None = None
     notes: list[str] = field(default_factory=list)
+    deviations: tuple[str, ...] = ()
+    """Named deviations (`backends.deviations`) the loss is declared to show: a check
+    failing by one of them does not fail the report (presets and convention files declare
+    them; detection never does)."""
 
     def describe(self) -> str:
         lines = [f"length dtypes accepted: {', '.join(self.length_dtypes) or 'none'}",
                  f"blank index: {self.blank}", f"inputs: {self.inputs}",
                  f"reduction: {self.reduction}", f"gradient: {self.gradient}",
-                 f"accepts T padded past the longest utterance: {self.accepts_padding}"]
+                 f"accepts T padded past the longest utterance: {self.accepts_padding}",
+                 f"declared deviations: {', '.join(self.deviations) or 'none'}"]
         return "\n".join(lines + [f"note: {n}" for n in self.notes])
 
 

@@ -1,6 +1,13 @@
 """Conformance of a user's RNN-T loss callable: every hand-worked fixture, a hypothesis
-search against the oracle, a large batch, a second backward and every execution path, under
-the callable's own conventions (detected or given).
+search against the oracle, a large batch, a second backward, a batch of empty targets, NaN
+in the padding and every execution path, under the callable's own conventions (detected or
+given). Gradients are compared on the valid region (t < T_b, u <= U_b); what the callable
+puts on the padding is the NaN-padding check's.
+
+A failed check that can tell which named deviation (`rnnt_parity.backends.deviations`) its
+failure is records it; a convention (a preset, or a file's "deviations") may declare the
+deviations a real library is documented to show, and those failures then do not fail the
+report, while any other still does.
 
 Malformed inputs are probed in subprocesses (`rnnt_parity.conform.bad_input`) and tabled;
 the table informs, it does not fail the run.
@@ -21,6 +28,18 @@ import torch
 
 from reference_impls.rnnt import rnnt_loss as oracle_rnnt_loss
 from reference_impls.rnnt.spec import log_softmax
+from rnnt_parity.backends.base import valid_region_only
+from rnnt_parity.backends.deviations import (
+    DEVIATIONS,
+    EMPTY_TARGETS_REFUSED,
+    EMPTY_TARGETS_RETURN_ZERO,
+    NAN_PADDING_GRADIENT,
+    SECOND_BACKWARD_RESCALES,
+    classify_empty_batch,
+    classify_padding_gradient,
+    classify_refusal,
+    describe_padding_gradient,
+)
 from rnnt_parity.compare.arrays import Comparison, compare, rnnt_magnitudes
 from rnnt_parity.compare.tolerances import tolerance_for
 from rnnt_parity.conform.bad_input import bad_input_table
@@ -35,22 +54,36 @@ from rnnt_parity.conform.loss_checks import (
     second_backward,
     their_vocabulary,
 )
-from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded
+from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded, raised
 from rnnt_parity.conform.search import describe_case, search
 from rnnt_parity.conform.targets import load_callable
 from rnnt_parity.fixtures import load_rnnt_fixtures
 from rnnt_parity.strategies import rnnt_batches, rnnt_valid_region
 
-COMPARABLE_REDUCTIONS = ("none", "sum", "mean")
+COMPARABLE_REDUCTIONS = ("none", "sum", "mean", "mean_over_target_lengths")
+""""mean" is the batch mean; "mean_over_target_lengths" is NeMo's reduction="mean" as it
+documents it: each loss divided by its target length, then the batch mean (a target of
+length 0 divides by 0: an infinite loss, whose gradient is not compared)."""
 PRESETS = {
     "torchaudio": DetectedConvention(("int32",), -1, "logits", "mean", "true derivative"),
-    "warprnnt": DetectedConvention(("int32",), 0, "logits", "mean", "true derivative"),
-    "nemo": DetectedConvention(("int64",), -1, "logits", "mean", "true derivative"),
+    "warprnnt": DetectedConvention(
+        ("int32",), 0, "logits", "mean", "true derivative",
+        deviations=(EMPTY_TARGETS_RETURN_ZERO, NAN_PADDING_GRADIENT, SECOND_BACKWARD_RESCALES)),
+    "nemo": DetectedConvention(("int32", "int64"), -1, "logits", "mean", "true derivative",
+                               deviations=(NAN_PADDING_GRADIENT,)),
+    "optimized_transducer": DetectedConvention(
+        ("int32",), 0, "logits", "mean", "true derivative",
+        deviations=(EMPTY_TARGETS_REFUSED, SECOND_BACKWARD_RESCALES)),
 }
-"""Named conventions (blank -1 is the last index): torchaudio.functional.rnnt_loss's,
-warprnnt_pytorch.rnnt_loss's (its "mean" is sum / batch, the batch mean) and NeMo's RNNTLoss
+"""Named conventions (blank -1 is the last index), each with the deviations its real
+library shows (README, Production backends): torchaudio.functional.rnnt_loss's;
+warprnnt_pytorch.rnnt_loss's (its "mean" is sum / batch, the batch mean); NeMo's RNNTLoss
 wrapper's (blank = num_classes, the last; default reduction "mean_batch", the batch mean;
-int64 lengths)."""
+int32 or int64 lengths, cast to int64 inside; `rnnt_parity.backends.nemo_rnnt:rnnt_loss`
+calls it torchaudio-style); optimized_transducer's `transducer_loss` through
+`rnnt_parity.backends.optimized_transducer:rnnt_loss` (which packs the logits)."""
+EMPTY_BATCH = (3, 5, 6)
+"""B, T, V of the batch of empty targets (frames 5, 4, 3)."""
 LARGE_BATCH = (4, 32, 8, 32)
 """B, T, U, V of the large-batch check: 36,864 logits, past a 2^15 index wrap."""
 PATH_BATCH = (3, 12, 5, 10)
@@ -62,7 +95,16 @@ def read_convention(text: str, loss) -> DetectedConvention:
     "length_dtypes", "gradient"}."""
     return read_loss_convention(text, loss, PRESETS, detect_rnnt_convention, lambda v: (
         DetectedConvention(tuple(v.get("length_dtypes", ["int32"])), v["blank"], v["inputs"],
-                           v["reduction"], v.get("gradient", "true derivative"))))
+                           v["reduction"], v.get("gradient", "true derivative"),
+                           deviations=known_deviations(v.get("deviations", [])))))
+
+
+def known_deviations(names) -> tuple[str, ...]:
+    """`names` as a tuple; ValueError naming an unknown one and listing the known."""
+    unknown = [n for n in names if n not in DEVIATIONS]
+    if unknown:
+        raise ValueError(f"unknown deviations {unknown}; known: {sorted(DEVIATIONS)}")
+    return tuple(names)
 
 
 class UserRNNTLoss:
@@ -74,6 +116,9 @@ class UserRNNTLoss:
         self.loss, self.convention, self.device = loss, convention, device
         self.expected_gradient = expected_gradient or convention.gradient or "true derivative"
         self.dtype = getattr(torch, convention.length_dtypes[0])
+        self.min_labels = int(convention.reduction == "mean_over_target_lengths")
+        """Targets of the fixed batches are at least this long: under the per-target-length
+        mean an empty target makes the loss infinite, with no gradient to compare."""
 
     def forward(self, logits, targets, logit_lengths, target_lengths, blank, device=None):
         """(leaf, output, region): the logits leaf in the callable's vocabulary order and the
@@ -113,57 +158,87 @@ class UserRNNTLoss:
                 self.full_gradient(leaf.grad, np.shape(logits), region))
 
 
+def reduction_weights(reduction: str, target_lengths, batch: int) -> np.ndarray:
+    """`(B,)` weights w_b with reduced loss = sum_b w_b L_b ("none": the gradient of the sum)."""
+    if reduction == "mean":
+        return np.full(batch, 1.0 / batch)
+    if reduction == "mean_over_target_lengths":
+        with np.errstate(divide="ignore"):
+            return 1.0 / (batch * np.asarray(target_lengths, dtype=np.float64))
+    return np.ones(batch)
+
+
 def oracle_expectation(logits, targets, logit_lengths, target_lengths, blank, reduction):
     """(loss, gradient of the summed output w.r.t. logits, per-utterance magnitudes) that
-    a conforming callable with `reduction` returns, from one float64 oracle call."""
+    a conforming callable with `reduction` returns, from one float64 oracle call. The
+    gradient is None where the expected loss is not finite (nothing to compare)."""
     per_utterance, grad_of_sum = oracle_rnnt_loss(
         np.asarray(logits, dtype=np.float32), targets, logit_lengths, target_lengths,
         blank=blank, reduction="none")
-    scale = 1.0 / len(per_utterance) if reduction == "mean" else 1.0
-    loss = per_utterance if reduction == "none" else np.array(per_utterance.sum() * scale)
+    weights = reduction_weights(reduction, target_lengths, len(per_utterance))
+    with np.errstate(invalid="ignore"):
+        loss = per_utterance if reduction == "none" else np.array(np.sum(per_utterance
+                                                                         * weights))
+        grad = grad_of_sum * weights[:, None, None, None]
     magnitudes = rnnt_magnitudes(logits, logit_lengths, target_lengths, per_utterance)
-    return loss, grad_of_sum * scale, magnitudes
+    return loss, grad if np.all(np.isfinite(loss)) else None, magnitudes
 
 
 def compare_loss_and_grad(loss, grad, expected_loss, expected_grad, magnitudes, quantity: str,
-                          device: str = "cpu") -> tuple[Comparison, Comparison]:
+                          device: str = "cpu") -> tuple[Comparison, Comparison | None]:
     """The loss (scaled per utterance, or by the largest for a reduced loss) and gradient
-    under the float32 `quantity`.loss / .grad tolerances (`quantity`: "rnnt" or "ctc")."""
+    under the float32 `quantity`.loss / .grad tolerances (`quantity`: "rnnt" or "ctc"); no
+    gradient comparison (None) when `expected_grad` is None."""
     loss_scale = magnitudes if np.ndim(expected_loss) else np.array(magnitudes.max())
     loss_check = compare(np.reshape(loss, np.shape(expected_loss)), expected_loss,
                          tolerance_for("float32", device, f"{quantity}.loss"), loss_scale)
-    grad_check = compare(grad, expected_grad, tolerance_for("float32", device,
-                                                            f"{quantity}.grad"),
-                         magnitudes, batch_axis=1 if quantity == "ctc" else 0)
+    grad_check = None if expected_grad is None else compare(
+        grad, expected_grad, tolerance_for("float32", device, f"{quantity}.grad"),
+        magnitudes, batch_axis=1 if quantity == "ctc" else 0)
     return loss_check, grad_check
 
 
 def outcome(name, loss_check, grad_check, example=None) -> CheckOutcome:
     wrong = [what for what, check in (("loss", loss_check), ("gradient", grad_check))
-             if not check.passed]
+             if check is not None and not check.passed]
     detail = f"{' and '.join(wrong)} differ{'s' if len(wrong) == 1 else ''}" if wrong else ""
-    return CheckOutcome(name, not wrong, loss_check.max_abs, grad_check.max_abs, detail,
-                        example)
+    return CheckOutcome(name, not wrong, loss_check.max_abs,
+                        None if grad_check is None else grad_check.max_abs, detail, example)
 
 
 def _compare_batch(user: UserRNNTLoss, name, logits, targets, logit_lengths, target_lengths,
                    blank, device=None) -> CheckOutcome:
+    """The callable against the oracle on one batch: loss, and gradient on the valid
+    region. A failure on a batch of empty targets (or a refusal of a well-formed batch)
+    records the named deviation it is, if it is one."""
     device = device or user.device
     expected_loss, expected_grad, magnitudes = oracle_expectation(
         logits, targets, logit_lengths, target_lengths, blank, user.convention.reduction)
-    loss, grad = user(logits, targets, logit_lengths, target_lengths, blank, device)
-    return outcome(name, *compare_loss_and_grad(loss, grad, expected_loss, expected_grad,
-                                                magnitudes, "rnnt", device))
+    try:
+        loss, grad = user(logits, targets, logit_lengths, target_lengths, blank, device)
+    except Exception as error:  # the implementation under test may raise anything
+        refused = raised(name, error)
+        refused.deviation = classify_refusal(targets, target_lengths, np.shape(logits)[-1])
+        return refused
+    result = outcome(name, *compare_loss_and_grad(
+        loss, valid_region_only(grad, logit_lengths, target_lengths), expected_loss,
+        expected_grad, magnitudes, "rnnt", device))
+    if not result.passed:
+        result.deviation = classify_empty_batch(target_lengths, loss, grad)
+    return result
 
 
-def random_batch(batch: int, frames: int, labels: int, vocab: int, seed: int = 0):
+def random_batch(batch: int, frames: int, labels: int, vocab: int, seed: int = 0,
+                 min_labels: int = 0):
     """A deterministic (logits, targets, logit_lengths, target_lengths, blank) batch in the
-    oracle's conventions: blank 0, the first utterance full length, logits of scale 2."""
+    oracle's conventions: blank 0, the first utterance full length, logits of scale 2, every
+    target at least `min_labels` long."""
     rng = np.random.default_rng(seed)
     logits = (rng.standard_normal((batch, frames, labels + 1, vocab)) * 2).astype(np.float32)
     targets = rng.integers(1, vocab, (batch, labels))
     logit_lengths = np.concatenate([[frames], rng.integers(1, frames + 1, batch - 1)])
-    target_lengths = np.concatenate([[labels], rng.integers(0, labels + 1, batch - 1)])
+    target_lengths = np.concatenate([[labels], rng.integers(min_labels, labels + 1,
+                                                            batch - 1)])
     return logits, targets, logit_lengths, target_lengths, 0
 
 
@@ -179,28 +254,77 @@ def run_fixtures(user: UserRNNTLoss) -> list[CheckOutcome]:
 
 
 def run_property(user: UserRNNTLoss, profile: str = "ci") -> CheckOutcome:
-    """Random float32 batches (full-length first utterance) against the oracle."""
+    """Random float32 batches (full-length first utterance, at least one label: a batch
+    of empty targets is `run_empty_targets`'s) against the oracle."""
     return search("property: random batches vs the oracle",
-                  rnnt_batches(dtype=np.float32, full_lengths=True),
+                  rnnt_batches(dtype=np.float32, full_lengths=True).filter(
+                      lambda case: int(np.max(case.target_lengths)) > 0),
                   lambda case: _compare_batch(user, "", *case.arrays(), case.blank),
                   describe_case, profile)
+
+
+def run_empty_targets(user: UserRNNTLoss) -> CheckOutcome:
+    """Every target of the batch empty (labels of width 0): the loss is -sum_t log p(blank)
+    per utterance, as the oracle's; warp-transducer returns 0 silently, optimized_transducer
+    raises."""
+    name = "a batch of empty targets gets the oracle's loss"
+    rng = np.random.default_rng(6)
+    batch, frames, vocab = EMPTY_BATCH
+    logits = (rng.standard_normal((batch, frames, 1, vocab)) * 2).astype(np.float32)
+    lengths = np.arange(frames, frames - batch, -1)
+    result = guarded(name, lambda: _compare_batch(
+        user, name, logits, np.zeros((batch, 0), dtype=np.int64), lengths,
+        np.zeros(batch, dtype=np.int64), 0))
+    if result.deviation == EMPTY_TARGETS_RETURN_ZERO:
+        result.detail = "loss 0 and gradient 0, silently (the loss is -sum_t log p(blank))"
+    return result
+
+
+def run_nan_padding(user: UserRNNTLoss) -> CheckOutcome:
+    """A batch whose padding (t >= T_b or u > U_b) holds NaN: the loss and the gradient on
+    the valid region are the oracle's, and the gradient on the padding is 0."""
+    name = "NaN in the padding: the gradient there is 0"
+    logits, targets, _, _, blank = random_batch(*PATH_BATCH, seed=5)
+    batch, frames, labels = logits.shape[0], logits.shape[1], logits.shape[2] - 1
+    logit_lengths = np.array([frames, *(frames - 3 * np.arange(1, batch))])
+    target_lengths = np.array([labels, *np.maximum(labels - 2 * np.arange(1, batch), 1)])
+    valid = rnnt_valid_region(logit_lengths, target_lengths, frames, labels)[..., None]
+    logits = np.where(valid, logits, np.nan).astype(np.float32)
+
+    def run() -> CheckOutcome:
+        expected_loss, expected_grad, magnitudes = oracle_expectation(
+            logits, targets, logit_lengths, target_lengths, blank, user.convention.reduction)
+        loss, grad = user(logits, targets, logit_lengths, target_lengths, blank)
+        result = outcome(name, *compare_loss_and_grad(
+            loss, valid_region_only(grad, logit_lengths, target_lengths), expected_loss,
+            expected_grad, magnitudes, "rnnt", user.device))
+        padding = np.where(valid, 0.0, grad)
+        if result.passed and not compare(padding, np.zeros_like(padding), tolerance_for(
+                "exact", "any", "padding_gradient")).passed:
+            result.passed = False
+            result.deviation = classify_padding_gradient(grad, valid)
+            result.detail = (f"gradient on the padding: {describe_padding_gradient(grad, valid)}"
+                             "; the loss and the valid region agree with the oracle")
+        return result
+
+    return guarded(name, run)
 
 
 def run_large_batch(user: UserRNNTLoss) -> CheckOutcome:
     """A batch of 36,864 logits: an index that wraps (int32 past 2^31, simulated smaller by
     the catalogue) reads the wrong logits here."""
     name = "large batch (B, T, U, V = {}, {}, {}, {})".format(*LARGE_BATCH)
-    return guarded(name, lambda: _compare_batch(user, name, *random_batch(*LARGE_BATCH,
-                                                                         seed=1)))
+    return guarded(name, lambda: _compare_batch(user, name, *random_batch(
+        *LARGE_BATCH, seed=1, min_labels=user.min_labels)))
 
 
 def run_second_backward(user: UserRNNTLoss) -> CheckOutcome:
-    batch = random_batch(*PATH_BATCH, seed=2)
+    batch = random_batch(*PATH_BATCH, seed=2, min_labels=user.min_labels)
     return second_backward(lambda: user.forward(*batch)[:2])
 
 
 def run_execution_paths(user: UserRNNTLoss) -> CheckOutcome:
-    batch = random_batch(*PATH_BATCH, seed=3)
+    batch = random_batch(*PATH_BATCH, seed=3, min_labels=user.min_labels)
     return execution_paths(lambda device: _compare_batch(user, "", *batch, device=device),
                            user.device)
 
@@ -210,14 +334,16 @@ def run_gradient_as_taken(user: UserRNNTLoss) -> CheckOutcome | None:
     true derivative of its loss (None for a logits-taking callable: the search covers it)."""
     if user.convention.inputs != "log_probs":
         return None
-    logits, targets, logit_lengths, target_lengths, _ = random_batch(*PATH_BATCH, seed=4)
+    logits, targets, logit_lengths, target_lengths, _ = random_batch(
+        *PATH_BATCH, seed=4, min_labels=user.min_labels)
     log_probs = log_softmax(logits).astype(np.float32)
     blank = user.convention.blank % log_probs.shape[-1]
     targets = np.where(targets == blank, (blank + 1) % log_probs.shape[-1], targets)
     per_utterance, grad_of_sum = oracle_rnnt_loss(
         log_probs, targets, logit_lengths, target_lengths, blank=blank, reduction="none",
         fused_log_softmax=False)
-    scale = 1.0 / len(per_utterance) if user.convention.reduction == "mean" else 1.0
+    scale = reduction_weights(user.convention.reduction, target_lengths,
+                              len(per_utterance))[:, None, None, None]
     magnitudes = rnnt_magnitudes(log_probs, logit_lengths, target_lengths, per_utterance)
 
     def run():
@@ -229,8 +355,9 @@ def run_gradient_as_taken(user: UserRNNTLoss) -> CheckOutcome | None:
     return gradient_as_taken(
         "gradient w.r.t. the log-probs as given is the expected one",
         user.expected_gradient, run,
-        lambda grad: compare(grad, grad_of_sum * scale,
-                             tolerance_for("float32", "cpu", "rnnt.grad"), magnitudes))
+        lambda grad: compare(valid_region_only(grad, logit_lengths, target_lengths),
+                             grad_of_sum * scale, tolerance_for("float32", "cpu", "rnnt.grad"),
+                             magnitudes))
 
 
 def conform_rnnt_loss(target: str, convention: str = "auto", profile: str = "ci",
@@ -243,9 +370,12 @@ def conform_rnnt_loss(target: str, convention: str = "auto", profile: str = "ci"
     report.checks.append(run_property(user, profile))
     report.checks.append(run_large_batch(user))
     report.checks.append(run_second_backward(user))
+    report.checks.append(run_empty_targets(user))
+    report.checks.append(run_nan_padding(user))
     report.checks.append(run_execution_paths(user))
     as_taken = run_gradient_as_taken(user)
     if as_taken is not None:
         report.checks.append(as_taken)
+    report.declare(found.deviations)
     report.bad_input = bad_input_table("rnnt", target, asdict(found))
     return report

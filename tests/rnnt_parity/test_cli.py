@@ -50,12 +50,16 @@ def test_bench_rejects_a_malformed_shape(shape, capsys):
     assert "shape must be B,T,U,V" in capsys.readouterr().err
 
 
-def test_bench_runs_both_implementations_and_prints_the_ratio():
+def test_bench_loss_times_every_installed_implementation_against_torchaudio():
+    from rnnt_parity.bench import installed_loss_implementations
+
     done = subprocess.run([sys.executable, "-m", "rnnt_parity.cli", "bench", "loss", "--shape",
                            "2,10,4,8", "--repeats", "1"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    row = done.stdout.splitlines()[2].split()
-    assert row[:4] == ["(2,", "10,", "4,", "8)"] and float(row[6]) > 0
+    rows = [line.split() for line in done.stdout.splitlines()[2:-1]]
+    assert [row[4] for row in rows] == installed_loss_implementations()
+    assert rows[0][:4] == ["(2,", "10,", "4,", "8)"] and float(rows[0][6]) > 0
+    assert float(rows[1][6]) == 1.0  # torchaudio over itself
 
 
 def test_bench_ctc_runs_both_implementations_and_the_beam_search():

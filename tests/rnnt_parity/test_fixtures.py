@@ -50,7 +50,7 @@ def test_fixture_values_are_not_written_by_the_oracle():
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module.split(".")[0])
-    assert imported <= {"__future__", "json", "math", "pathlib"}, imported
+    assert imported <= {"__future__", "itertools", "json", "math", "pathlib", "random"}, imported
 
 
 def test_a_malformed_fixture_names_its_file_and_problem(tmp_path):

@@ -6,8 +6,14 @@ import json
 
 import pytest
 
+from rnnt_parity.backends.deviations import (
+    EMPTY_TARGETS_RETURN_ZERO,
+    NAN_PADDING_GRADIENT,
+    SECOND_BACKWARD_RESCALES,
+)
 from rnnt_parity.cli import main
-from rnnt_parity.conform.catalogue import CATALOGUE, load_catalogue, run_catalogue
+from rnnt_parity.conform.catalogue import CATALOGUE, Entry, judge, load_catalogue, run_catalogue
+from rnnt_parity.conform.report import CheckOutcome, ConformanceReport
 from tests.rnnt_parity.conform.known_bugs import FOLDER  # noqa: F401  (sys.path)
 
 REQUIRED_SOURCES = ("pytorch 52241", "pytorch 53505", "NeMo 16095", "icefall 358",
@@ -18,7 +24,7 @@ def test_every_entry_names_its_source_and_an_importable_target():
     entries = load_catalogue()
     assert sum(e.expect == "caught" for e in entries) >= 20
     for entry in entries:
-        assert entry.source and (entry.expect == "clean" or entry.breaks)
+        assert entry.source and (entry.expect in ("clean", "deviates") or entry.breaks)
         if entry.requires is None:
             module, _, name = entry.target.partition(":")
             assert callable(getattr(importlib.import_module(module), name)), entry.name
@@ -46,7 +52,8 @@ def test_a_missed_bug_fails_the_run(tmp_path):
          "breaks": "nothing"}]}))
     lines = []
     run = run_catalogue(path=tmp_path / "catalogue.json", out=lines.append)
-    assert not run.all_as_expected and "MISSED" in lines[-3]
+    assert not run.all_as_expected
+    assert any(line.startswith("caught 0 of 1") and "MISSED" in line for line in lines)
 
 
 def test_an_absent_optional_backend_is_skipped_with_the_reason(tmp_path):
@@ -61,7 +68,9 @@ def test_an_absent_optional_backend_is_skipped_with_the_reason(tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     ({"kind": "tokenizer"}, "kind must be one of"),
-    ({"expect": "maybe"}, "expect 'caught' or 'clean'"),
+    ({"expect": "maybe"}, "expect 'caught', 'clean' or 'deviates'"),
+    ({"expect": "deviates"}, "names its deviations"),
+    ({"expect": "deviates", "deviations": ["sometimes wrong"]}, "unknown: .'sometimes wrong'"),
     ({"colour": "red"}, "entry 0 .*colour"),
 ])
 def test_a_malformed_entry_is_refused_by_index_and_name(tmp_path, change, message):
@@ -83,10 +92,71 @@ def test_the_whole_catalogue_is_caught_and_the_correct_implementations_pass_clea
 
 def test_a_mutant_the_kit_refuses_to_run_counts_as_caught(tmp_path):
     (tmp_path / "catalogue.json").write_text(json.dumps({"entries": [
-        {"name": "per-label mean, auto-detected", "kind": "rnnt-loss",
-         "target": "known_bugs.rnnt_losses:mean_divided_by_target_length", "options": {},
-         "source": "NeMo RNNTLoss wrapper", "breaks": "the mean", "expect": "caught"}]}))
+        {"name": "largest loss of the batch, auto-detected", "kind": "rnnt-loss",
+         "target": "tests.rnnt_parity.conform.mutants:max_over_the_batch", "options": {},
+         "source": "nowhere", "breaks": "no reduction fits", "expect": "caught"}]}))
     lines = []
     run = run_catalogue(path=tmp_path / "catalogue.json", out=lines.append)
     assert run.all_as_expected and "the kit refused it" in lines[0]
-    assert "mean_over_target_lengths" in lines[0]
+    assert "incomplete" in lines[0]
+
+
+WARP_LIKE = Entry("warp-like", "rnnt-loss", "x:y", {}, "here", "deviates",
+                  deviations=(EMPTY_TARGETS_RETURN_ZERO, SECOND_BACKWARD_RESCALES))
+
+
+def _report(*checks: CheckOutcome) -> ConformanceReport:
+    return ConformanceReport("RNN-T loss", "x:y", {}, list(checks))
+
+
+def test_a_real_library_showing_exactly_its_documented_deviations_deviates_as_documented():
+    as_expected, verdict, evidence = judge(WARP_LIKE, _report(
+        CheckOutcome("fixture", True),
+        CheckOutcome("empty", False, deviation=EMPTY_TARGETS_RETURN_ZERO),
+        CheckOutcome("second backward", False, deviation=SECOND_BACKWARD_RESCALES)))
+    assert as_expected and verdict == "deviates as documented"
+    assert evidence.startswith(f"{EMPTY_TARGETS_RETURN_ZERO}; {SECOND_BACKWARD_RESCALES}")
+
+
+def test_a_new_undocumented_deviation_fails_a_real_library():
+    as_expected, verdict, evidence = judge(WARP_LIKE, _report(
+        CheckOutcome("empty", False, deviation=EMPTY_TARGETS_RETURN_ZERO),
+        CheckOutcome("second backward", False, deviation=SECOND_BACKWARD_RESCALES),
+        CheckOutcome("nan padding", False, "grad", deviation=NAN_PADDING_GRADIENT),
+        CheckOutcome("large batch", False, "loss differs")))
+    assert not as_expected and verdict == "FAILS"
+    assert "undocumented: nan padding" in evidence and "undocumented: large batch" in evidence
+
+
+def test_a_documented_deviation_no_check_shows_fails_a_real_library():
+    as_expected, verdict, evidence = judge(WARP_LIKE, _report(
+        CheckOutcome("empty", False, deviation=EMPTY_TARGETS_RETURN_ZERO),
+        CheckOutcome("second backward", True)))
+    assert not as_expected and verdict == "FAILS"
+    assert f"documented deviation not seen: {SECOND_BACKWARD_RESCALES}" in evidence
+
+
+def test_a_library_catalogued_with_its_deviation_is_reported_as_deviating(tmp_path):
+    """End to end, with the catalogue's in-place-backward mutant standing in for a real
+    library that documents the deviation."""
+    (tmp_path / "catalogue.json").write_text(json.dumps({"entries": [
+        {"name": "in place, documented", "kind": "rnnt-loss",
+         "target": "known_bugs.rnnt_losses:double_backward_scales_in_place",
+         "options": {"convention": "torchaudio"}, "source": "here", "expect": "deviates",
+         "deviations": [SECOND_BACKWARD_RESCALES]}]}))
+    lines = []
+    assert run_catalogue(path=tmp_path / "catalogue.json", out=lines.append).all_as_expected
+    assert lines[0].startswith("deviates as documented") and "refuses" in lines[0]
+    assert "deviates as documented 1 of 1 real libraries" in lines
+
+
+def test_every_real_library_entry_names_deviations_its_backend_documents():
+    from rnnt_parity.backends import RNNT_LOSS_BACKENDS
+
+    by_module = {"warprnnt_pytorch": "warprnnt", "optimized_transducer": "optimized_transducer",
+                 "nemo": "nemo"}
+    real = [e for e in load_catalogue() if e.expect == "deviates"]
+    assert {e.requires for e in real} == set(by_module)
+    for entry in real:
+        documented = RNNT_LOSS_BACKENDS[by_module[entry.requires]].deviations
+        assert set(entry.deviations) <= set(documented), entry.name

@@ -8,14 +8,25 @@ import pytest
 import torch
 import torchaudio
 
+from rnnt_parity.backends.deviations import (
+    EMPTY_TARGETS_REFUSED,
+    EMPTY_TARGETS_RETURN_ZERO,
+    NAN_PADDING_GRADIENT,
+    SECOND_BACKWARD_RESCALES,
+)
 from rnnt_parity.cli import main
 from rnnt_parity.conform.detect import detect_rnnt_convention
 from rnnt_parity.conform.rnnt_loss import (
     PRESETS,
     UserRNNTLoss,
+    conform_rnnt_loss,
+    read_convention,
+    run_empty_targets,
     run_execution_paths,
+    run_fixtures,
     run_gradient_as_taken,
     run_large_batch,
+    run_nan_padding,
     run_second_backward,
 )
 from rnnt_parity.conform.targets import load_callable
@@ -47,10 +58,18 @@ def test_pitfall_mean_divided_by_target_length_fails_with_a_shrunk_example(tmp_p
     assert "Shrunk failing example" in (tmp_path / "conformance.md").read_text()
 
 
-def test_auto_detection_refuses_a_reduction_the_oracle_has_no_twin_for(tmp_path, capsys):
-    assert main(["conform", "rnnt-loss", RNNT + "mean_divided_by_target_length", "--out",
-                 str(tmp_path)]) == 2
-    assert "mean_over_target_lengths" in capsys.readouterr().err
+def per_target_length_mean(logits, targets, logit_lengths, target_lengths):
+    """NeMo's reduction="mean" as it documents it: each loss over its target length (a
+    length of 0 divides by 0), then the batch mean."""
+    losses = torchaudio.functional.rnnt_loss(logits, targets.int(), logit_lengths.int(),
+                                             target_lengths.int(), reduction="none")
+    return (losses / target_lengths).mean()
+
+
+def test_a_per_target_length_mean_is_compared_through_its_documented_definition():
+    report = conform_rnnt_loss(f"{__name__}:per_target_length_mean")
+    assert report.convention["reduction"] == "mean_over_target_lengths"
+    assert report.passed, [c.detail for c in report.checks if not c.passed]
 
 
 def test_pitfall_an_index_that_wraps_fails_only_the_large_batch():
@@ -60,10 +79,75 @@ def test_pitfall_an_index_that_wraps_fails_only_the_large_batch():
     assert run_large_batch(_user("torchaudio.functional:rnnt_loss")).passed
 
 
-def test_pitfall_a_gradient_scaled_in_place_fails_the_second_backward():
+def test_pitfall_a_gradient_scaled_in_place_fails_the_second_backward_by_name():
     outcome = run_second_backward(_user(RNNT + "double_backward_scales_in_place"))
     assert not outcome.passed and outcome.max_abs_grad > 0
+    assert outcome.deviation == SECOND_BACKWARD_RESCALES
     assert run_second_backward(_user("torchaudio.functional:rnnt_loss")).passed
+
+
+def test_pitfall_a_batch_of_empty_targets_returning_zero_is_named():
+    outcome = run_empty_targets(_user(RNNT + "empty_batch_returns_zero"))
+    assert not outcome.passed and outcome.deviation == EMPTY_TARGETS_RETURN_ZERO
+    assert "silently" in outcome.detail
+    assert run_empty_targets(_user("torchaudio.functional:rnnt_loss")).passed
+
+
+def test_a_loss_refusing_a_batch_of_empty_targets_is_named():
+    def refuses(logits, targets, logit_lengths, target_lengths):
+        if targets.shape[1] == 0:
+            raise RuntimeError("max(): empty")
+        return torchaudio.functional.rnnt_loss(logits, targets, logit_lengths, target_lengths)
+
+    outcome = run_empty_targets(UserRNNTLoss(refuses, PRESETS["torchaudio"]))
+    assert not outcome.passed and outcome.deviation == EMPTY_TARGETS_REFUSED
+
+
+def test_pitfall_log_softmax_over_nan_padding_is_named_not_a_gradient_mismatch():
+    user = _user(RNNT + "log_softmax_over_the_padding")
+    outcome = run_nan_padding(user)
+    assert not outcome.passed and outcome.deviation == NAN_PADDING_GRADIENT
+    assert "the valid region agree" in outcome.detail
+    assert all(c.passed for c in run_fixtures(user))  # the NaN-padded fixture included
+    assert run_nan_padding(_user("torchaudio.functional:rnnt_loss")).passed
+
+
+def test_a_declared_deviation_does_not_fail_the_report_and_is_shown_as_declared(tmp_path):
+    convention = tmp_path / "convention.json"
+    convention.write_text(json.dumps({"blank": -1, "inputs": "logits", "reduction": "mean",
+                                      "deviations": [SECOND_BACKWARD_RESCALES,
+                                                     NAN_PADDING_GRADIENT]}))
+    report = conform_rnnt_loss(RNNT + "double_backward_scales_in_place", str(convention))
+    declared = [c for c in report.checks if c.declared]
+    assert report.passed and [c.deviation for c in declared] == [SECOND_BACKWARD_RESCALES]
+    assert f"declared deviation not seen: {NAN_PADDING_GRADIENT}" in report.convention["notes"]
+    undeclared = conform_rnnt_loss(RNNT + "double_backward_scales_in_place", "torchaudio")
+    assert not undeclared.passed
+
+
+def test_an_unknown_deviation_in_a_convention_file_is_refused_listing_the_known(tmp_path):
+    convention = tmp_path / "convention.json"
+    convention.write_text(json.dumps({"blank": -1, "inputs": "logits", "reduction": "mean",
+                                      "deviations": ["sometimes wrong"]}))
+    with pytest.raises(ValueError, match="unknown deviations.*known"):
+        read_convention(str(convention), None)
+
+
+def test_gradients_are_compared_on_the_valid_region_only():
+    """A gradient of 1 on every padding frame (the loss itself right) passes a batch whose
+    utterances are shorter than T; the NaN-padding check is the one that looks there."""
+    def ones_on_padding(logits, targets, logit_lengths, target_lengths):
+        loss = torchaudio.functional.rnnt_loss(logits, targets, logit_lengths, target_lengths)
+        padding = torch.arange(logits.shape[1])[None, :, None, None] >= logit_lengths[
+            :, None, None, None]
+        extra = logits.masked_fill(~padding, 0.0).sum()
+        return loss + extra - extra.detach()
+
+    user = UserRNNTLoss(ones_on_padding, PRESETS["torchaudio"])
+    logits = np.random.default_rng(0).standard_normal((2, 4, 3, 5)).astype(np.float32)
+    _, grad = user(logits, np.array([[1, 2], [3, 0]]), np.array([4, 2]), np.array([2, 1]), 0)
+    assert np.all(grad[1, 2:] == 1)
+    assert run_large_batch(user).passed
 
 
 def test_pitfall_a_path_that_disagrees_is_named_with_its_thread_count():
@@ -128,13 +212,13 @@ def test_bad_targets_are_refused_by_name(target, message):
 
 
 def test_the_nemo_preset_is_nemos_wrapper_convention():
-    """NeMo's RNNTLoss(num_classes) puts blank at num_classes (the last index), takes int64
-    lengths and logits, and reduces by the batch mean by default ("mean_batch")."""
+    """NeMo's RNNTLoss(num_classes) puts blank at num_classes (the last index), takes int32
+    or int64 lengths (it casts them to int64) and logits, and reduces by the batch mean by
+    default ("mean_batch")."""
     def nemo_like(logits, targets, logit_lengths, target_lengths):
-        if logit_lengths.dtype != torch.int64:
-            raise TypeError("int64 lengths")
-        return torchaudio.functional.rnnt_loss(logits, targets.int(), logit_lengths.int(),
-                                               target_lengths.int())
+        return torchaudio.functional.rnnt_loss(logits, targets.long().int(),
+                                               logit_lengths.long().int(),
+                                               target_lengths.long().int())
 
     found = detect_rnnt_convention(nemo_like)
     preset = PRESETS["nemo"]
