@@ -8,10 +8,13 @@
     rnnt-parity features compare AUDIO --a SOURCE --b SOURCE [--n-mels N] [--plot PNG]
     rnnt-parity features extract --config CONFIG [--family F] [--revision R] [--dtype D]
                                  --out DIR AUDIO...
-    rnnt-parity inspect CKPT [--family NAME] [--ema] [--hard-activations]
+    rnnt-parity inspect CKPT [--family NAME] [--ema] [--assume NAME=VALUE ...] [--config C]
     rnnt-parity port --to FAMILY [--from FAMILY] IN OUT [--no-verify] [--force] [--ema]
                      [--drop-ctc-head]
-    rnnt-parity compare A B [--family-a NAME] [--family-b NAME] [--padded]
+    rnnt-parity compare A B [--family-a NAME] [--family-b NAME] [--padded] [--assume N=V]
+    rnnt-parity compare A --against OUT.npz --inputs IN.npz
+    rnnt-parity forward CKPT --inputs IN.npz --out OUT.npz [--family F] [--config C] [--ema]
+                        [--dtype float64|float32] [--assume N=V ...]
     rnnt-parity wer-drift --manifest M (--system-a S.json | --hyp-a H.jsonl)
                           (--system-b S.json | --hyp-b H.jsonl) --out DIR
                           [--fail-on abs:0.5% ...] [--shard i/n | --distributed] [--force]
@@ -40,17 +43,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from rnnt_parity.checks import CTC_BACKEND, FAIL, SKIP, available_devices, run_checks
+from rnnt_parity.checks import (
+    CTC_BACKEND,
+    DEVIATES,
+    FAIL,
+    SKIP,
+    available_devices,
+    run_checks,
+)
+from rnnt_parity.codebases import FAMILIES
 from rnnt_parity.fixtures import (
     DEFAULT_FIXTURE_ROOT,
     load_audio_fixtures,
     load_ctc_fixtures,
     load_rnnt_fixtures,
 )
-from rnnt_parity.frontends.native import FAMILIES as NATIVE_FAMILIES
 from rnnt_parity.frontends.sources import source_names
-from rnnt_parity.models.families import FAMILIES
-from rnnt_parity.models.myrtle import MYRTLE_CONFIGS
+from rnnt_parity.port_bench import BENCH_MODELS
 
 
 def _shape_parser(axes: str):
@@ -79,8 +88,35 @@ def _checkpoint_reading_options(command: argparse.ArgumentParser) -> None:
                               "myrtlespeech protobuf text); must agree with the weights")
     command.add_argument("--ema", action="store_true",
                          help="use a Myrtle checkpoint's ema_state_dict")
+    _assume_options(command)
+
+
+def _statement(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name or not value:
+        raise argparse.ArgumentTypeError(f"--assume takes NAME=VALUE, got {text!r}")
+    return name.strip(), value.strip()
+
+
+def _assume_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--assume", type=_statement, action="append", default=[],
+                         metavar="NAME=VALUE",
+                         help="state a property the weights cannot show (inspect lists "
+                              "them), e.g. hard_activations=true; recorded in the provenance")
     command.add_argument("--hard-activations", action="store_true",
-                         help="the LSTMs use Myrtle's hard activations (not inferable)")
+                         help="the same as --assume hard_activations=true")
+
+
+def _statements(args) -> dict[str, str]:
+    """--assume statements (and --hard-activations) as {name: value}; ValueError when one
+    property is stated twice with different values."""
+    given = list(args.assume) + ([("hard_activations", "true")] if args.hard_activations else [])
+    statements: dict[str, str] = {}
+    for name, value in given:
+        if statements.get(name, value).lower() != value.lower():
+            raise ValueError(f"--assume {name} is stated twice: {statements[name]} and {value}")
+        statements[name] = value
+    return statements
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="benchmarks")
     bench_commands = bench.add_subparsers(dest="benchmark", required=True)
-    loss = bench_commands.add_parser("loss", help="oracle fast path vs torchaudio, CPU")
+    loss = bench_commands.add_parser(
+        "loss", help="oracle fast path vs every production RNN-T loss installed, CPU")
     loss.add_argument("--shape", type=_shape_parser("B,T,U,V"), action="append",
                       help="B,T,U,V (repeatable; default: the four shapes of the README)")
     loss.add_argument("--repeats", type=_positive_int, default=3)
@@ -115,14 +152,20 @@ def build_parser() -> argparse.ArgumentParser:
                           help="measure every front end once per round (default 3)")
 
     port_bench = bench_commands.add_parser(
-        "port", help="inspect + port + verify of a Myrtle checkpoint, time and peak memory")
-    port_bench.add_argument("--config", choices=sorted(MYRTLE_CONFIGS), default="base-8703sp")
+        "port", help="inspect + port + verify of a real-size checkpoint, time and peak memory")
+    port_bench.add_argument("--config", choices=BENCH_MODELS, default="base-8703sp",
+                            help="a Myrtle config, or nemo-fastconformer-hybrid-large (a "
+                                 ".nemo archive; default base-8703sp)")
     decode_bench = bench_commands.add_parser(
         "decode", help="the tiny model: batched greedy vs the oracle's, and wer-drift time")
     decode_bench.add_argument("--utterances", type=_positive_int, default=1000,
                               help="utterances for the wer-drift timing (default 1000)")
 
-    inspect = commands.add_parser("inspect", help="family, sizes and config of a checkpoint")
+    inspect = commands.add_parser(
+        "inspect", help="family, sizes and config of a checkpoint",
+        description="Family, sizes and config of a checkpoint, what its weights cannot show, "
+                    "and what cannot be accounted for. Exit status 1 when a tensor does not "
+                    "fit the model the other tensors agree on (a damaged tensor).")
     inspect.add_argument("checkpoint", type=Path)
     inspect.add_argument("--family", choices=sorted(FAMILIES),
                          help="the family (default: detected from the key names)")
@@ -142,15 +185,38 @@ def build_parser() -> argparse.ArgumentParser:
                       help="leave a hybrid's CTC head behind (targets without one: Myrtle)")
     _checkpoint_reading_options(port)
 
-    models = commands.add_parser("compare", help="two checkpoints' models, stage by stage")
+    forward = commands.add_parser(
+        "forward", help="a checkpoint's stage outputs on given inputs, as .npz",
+        description="Run CKPT on IN.npz (features and feature_lengths, or encoder and "
+                    "encoder_lengths for heads-only families; labels and label_lengths) and "
+                    "write OUT.npz: encoder, encoder_lengths, prediction, joint (raw logits in "
+                    "the checkpoint's own vocabulary order), ctc where there is a CTC head, "
+                    "blank. Dump the same stages from your own code and run `compare "
+                    "--against OUT.npz --inputs IN.npz CKPT`.")
+    forward.add_argument("checkpoint", type=Path, metavar="CKPT")
+    forward.add_argument("--inputs", type=Path, required=True, metavar="IN.npz")
+    forward.add_argument("--out", type=Path, required=True, metavar="OUT.npz")
+    forward.add_argument("--family", choices=sorted(FAMILIES))
+    forward.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    forward.add_argument("--force", action="store_true", help="overwrite OUT.npz")
+    _checkpoint_reading_options(forward)
+
+    models = commands.add_parser(
+        "compare", help="two checkpoints' models, stage by stage (or one against dumped "
+                        "stages: --against)")
     models.add_argument("checkpoint_a", type=Path, metavar="A")
-    models.add_argument("checkpoint_b", type=Path, metavar="B")
+    models.add_argument("checkpoint_b", type=Path, metavar="B", nargs="?")
+    models.add_argument("--against", type=Path, metavar="OUT.npz",
+                        help="stages another codebase computed on --inputs (see `forward`)")
+    models.add_argument("--inputs", type=Path, metavar="IN.npz",
+                        help="with --against: the inputs the stages were computed on")
     models.add_argument("--family-a", choices=sorted(FAMILIES))
     models.add_argument("--family-b", choices=sorted(FAMILIES))
     models.add_argument("--config-a", type=Path, help="A's native config")
     models.add_argument("--config-b", type=Path, help="B's native config")
     models.add_argument("--padded", action="store_true",
                         help="make the second utterance half length (checks padding)")
+    _assume_options(models)
 
     _wer_drift_parser(commands)
     _conform_parser(commands)
@@ -195,7 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the codebase's config: Myrtle YAML, myrtlespeech protobuf "
                               "text/binary, NeMo model_config.yaml or .nemo (not needed "
                               "for --family dsi)")
-    extract.add_argument("--family", choices=NATIVE_FAMILIES,
+    extract.add_argument("--family", choices=sorted(
+        name for name, c in FAMILIES.items() if c.read_model_input is not None),
                          help="the codebase (default: told from the config file)")
     extract.add_argument("--revision", help="the codebase revision to read the config as "
                                             "(default: the documented one, printed)")
@@ -238,6 +305,7 @@ def _conform_parser(commands) -> None:
             sub.add_argument("--checkpoint", type=Path, required=True)
             sub.add_argument("--family", choices=sorted(FAMILIES),
                              help="the checkpoint's family (default: detected)")
+            _assume_options(sub)
         if kind == "features":
             sub.add_argument("--preset", help="reference preset the rows must equal")
             sub.add_argument("--model-input", type=Path,
@@ -261,6 +329,8 @@ def run_conform(args) -> int:
     if args.conform_command is None:
         raise ValueError(f"conform needs a kind ({', '.join(KINDS)}) or --catalogue")
     options = {k: v for k, v in vars(args).items() if k in OPTIONS}
+    if args.conform_command == "model":
+        options["assume"] = _statements(args)
     report = conform(args.conform_command, args.target, **options)
     write_conformance_report(report, args.out, args.force)
     print(render_markdown(report).split("## Shrunk")[0].rstrip())
@@ -350,7 +420,9 @@ def run_check(args) -> int:
                               "tolerance", "verdict")))
     failed = sum(r.verdict == FAIL for r in results)
     skipped = sum(r.verdict == SKIP for r in results)
-    print(f"\n{len(results) - failed - skipped} passed, {failed} failed, {skipped} skipped "
+    deviating = sum(r.verdict == DEVIATES for r in results)
+    print(f"\n{len(results) - failed - skipped - deviating} passed, {failed} failed, "
+          f"{skipped} skipped, {deviating} deviate as their library is documented to "
           f"({len(fixtures)} RNN-T and {len(ctc_fixtures)} CTC fixtures and {len(audio)} "
           f"utterances, {sum(r.check.startswith('model input') for r in results)} golden "
           f"model-input sets from {args.fixtures})")
@@ -365,23 +437,38 @@ def main(argv=None) -> int:
         if args.command == "inspect":
             from rnnt_parity.port import format_inspection, inspect_checkpoint
 
-            print(format_inspection(inspect_checkpoint(args.checkpoint, args.family, args.ema,
-                                                       args.hard_activations, args.config),
-                                    args.checkpoint))
-            return 0
+            inspection = inspect_checkpoint(args.checkpoint, args.family, args.ema,
+                                            _statements(args), args.config)
+            print(format_inspection(inspection, args.checkpoint))
+            return 1 if inspection.damaged else 0
         if args.command == "port":
             from rnnt_parity.port import port_checkpoint
 
             port_checkpoint(args.source, args.target, args.to_family, args.from_family,
-                            args.verify, args.force, args.ema, args.hard_activations,
+                            args.verify, args.force, args.ema, _statements(args),
                             config=args.config, drop_ctc_head=args.drop_ctc_head)
             return 0
+        if args.command == "forward":
+            from rnnt_parity.forward import forward_checkpoint
+
+            forward_checkpoint(args.checkpoint, args.inputs, args.out, args.family, args.config,
+                               args.ema, _statements(args), args.dtype, args.force)
+            return 0
+        if args.command == "compare" and (args.against or args.checkpoint_b is None):
+            from rnnt_parity.forward import compare_against
+
+            if not (args.against and args.inputs) or args.checkpoint_b is not None:
+                raise ValueError("compare takes two checkpoints, or one with --against OUT.npz "
+                                 "and --inputs IN.npz")
+            report = compare_against(args.checkpoint_a, args.inputs, args.against,
+                                     args.family_a, args.config_a, assume=_statements(args))
+            return 0 if report.first_divergence is None else 1
         if args.command == "compare":
             from rnnt_parity.port import compare_checkpoints
 
             report = compare_checkpoints(args.checkpoint_a, args.checkpoint_b, args.family_a,
                                          args.family_b, args.padded, config_a=args.config_a,
-                                         config_b=args.config_b)
+                                         config_b=args.config_b, assume=_statements(args))
             return 0 if report.first_divergence is None else 1
         if args.command == "wer-drift":
             return run_wer_drift(args)

@@ -21,60 +21,150 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnt_parity.checkpoints import Checkpoint, read_checkpoint, write_checkpoint
-from rnnt_parity.compare.models import StageReport, compare_models
-from rnnt_parity.configs import config_vs_checkpoint, read_config
-from rnnt_parity.files import atomic_output, refuse_to_overwrite
-from rnnt_parity.mapping import MappingError, apply_map, load_map
-from rnnt_parity.models.families import (
+from rnnt_parity.checkpoints import (
+    Checkpoint,
+    dtype_summary,
+    read_checkpoint,
+    write_checkpoint,
+)
+from rnnt_parity.codebases import (
     CONFIG_EXTRA,
+    STATED_EXTRA,
     InferredConfig,
     build_with_weights,
     detect_family,
     family,
 )
+from rnnt_parity.codebases.shape_check import shape_problems
+from rnnt_parity.compare.models import StageReport, compare_models
+from rnnt_parity.configs import config_vs_checkpoint, read_config
+from rnnt_parity.files import atomic_output, refuse_to_overwrite
+from rnnt_parity.mapping import MappingError
+from rnnt_parity.mapping.through_canonical import ORIGIN_EXTRA, map_to, origin_fields
 
 VERIFY_BATCH, VERIFY_FRAMES, VERIFY_LABELS = 2, 12, 3
 
 
 @dataclass(frozen=True)
 class Inspection:
+    """A checkpoint read and understood: its family, the config its weights (and extras, a
+    config file or statements) give, and `state`, the tensors of the family (those outside
+    it, `inferred.outside`, set aside)."""
+
     checkpoint: Checkpoint
     family: str
     inferred: InferredConfig
     parameters: int
     unaccounted: tuple[str, ...]
+    state: dict
+    damaged: tuple[str, ...] = ()
+    """The tensors that do not fit the model the others agree on (`shape_problems`)."""
+
+    def require_intact(self, what: str) -> None:
+        """ValueError naming the damaged tensors, if any."""
+        if self.damaged:
+            raise ValueError(f"{what}: " + "\n".join(self.damaged))
+
+    def require_usable(self, what: str) -> None:
+        """ValueError when a tensor is damaged or a forward-relevant property is unknown."""
+        self.require_intact(what)
+        self.inferred.require_known(what)
 
 
 def inspect_checkpoint(path: Path, family_name: str | None = None, ema: bool = False,
-                       hard_activations: bool = False, config: Path | None = None) -> Inspection:
-    """Read a checkpoint, detect its family and infer its config; with `config` (the
-    family's native config file) every disagreement between the two is an error, and the
-    config supplies what the weights cannot show."""
+                       assume: dict[str, str] | None = None, config: Path | None = None,
+                       only_its_own: bool = False, family_flag: str = "--family") -> Inspection:
+    """Read a checkpoint, detect its family and infer its config. `assume` states properties
+    the weights cannot show ({name: value}, as `--assume name=value`): a statement fills a
+    gap and never overrides what the checkpoint says (ValueError); with `only_its_own` (two
+    checkpoints sharing statements), statements about other families' properties, or about
+    what this checkpoint itself settles, are left out instead of refused; with
+    `config` (the family's native config file) every disagreement between the two is an
+    error, and the config supplies what the weights cannot show. `family_flag`: the option
+    that names the family, for the message when it cannot be detected."""
     checkpoint = read_checkpoint(path, ema=ema)
-    detected = detect_family(checkpoint.state) if family_name is None else family_name
-    inferred = family(detected).infer(checkpoint.state, hard_activations=hard_activations,
-                                      extras=checkpoint.extras)
+    try:
+        detected = detect_family(checkpoint.state, family_flag) if family_name is None \
+            else family_name
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    entry = family(detected)
+    own, assume = dict(checkpoint.extras.get(STATED_EXTRA, {})), dict(assume or {})
+    if only_its_own:
+        own = {k: v for k, v in own.items() if k in entry.unreadable}
+        settled = infer_readably(entry, checkpoint, own, path).stated
+        assume = {k: v for k, v in assume.items() if k in entry.unreadable and k not in settled}
+    inferred = infer_readably(entry, checkpoint, {**own, **assume}, path)
+    if assume:
+        refuse_contradictions(entry, checkpoint, own, assume, path)
     if config is not None:
         native = read_config(config, detected, getattr(inferred.config, "n_classes", None))
+        refuse_contradicting_config(entry, native.config, assume or {}, config)
         problems = config_vs_checkpoint(detected, native.config, inferred.config)
         if problems:
             raise ValueError(f"{config} and {path} disagree ({len(problems)}):\n"
                              + "\n".join(f"  - {p}" for p in problems))
-        inferred = InferredConfig(detected, native.config,
-                                  {"every field": f"from {config} (agrees with the weights)"})
-    total = sum(t.numel() for t in checkpoint.state.values())
-    return Inspection(checkpoint, detected, inferred, total,
-                      unaccounted_keys(checkpoint.state, detected, inferred.config))
+        inferred = InferredConfig(
+            detected, native.config, {"every field": f"from {config} (agrees with the weights)"},
+            {}, {name: f"from {config}" for name in entry.unreadable}, inferred.outside)
+    state = {k: v for k, v in checkpoint.state.items() if k not in inferred.outside}
+    total = sum(t.numel() for t in state.values())
+    source = (f"{config}" if config is not None else
+              f"the checkpoint's {CONFIG_EXTRA}" if CONFIG_EXTRA in checkpoint.extras
+              else "the tensor shapes")
+    damaged = () if entry.build is None else tuple(
+        shape_problems(entry.build, inferred.config, state, source))
+    unaccounted = damaged or unaccounted_keys(state, detected, inferred.config)
+    return Inspection(checkpoint, detected, inferred, total, unaccounted, state, damaged)
 
 
-def load_model(path: str | Path, family_name: str | None = None,
-               ema: bool = False) -> torch.nn.Module:
+def refuse_contradictions(entry, checkpoint: Checkpoint, own: dict, assume: dict,
+                          path: Path) -> None:
+    """ValueError when an --assume statement contradicts what the checkpoint itself says of
+    that property (a hardware checkpoint's rnnt_config, a .nemo's model config; `own`: the
+    statements the checkpoint carries): a statement fills a gap, it never overrides."""
+    unstated = infer_readably(entry, checkpoint, own, path)
+    for name in assume:
+        if name not in entry.unreadable or name not in unstated.stated:
+            continue
+        with_statement = infer_readably(entry, checkpoint, {**own, name: assume[name]}, path)
+        if with_statement.config != unstated.config:
+            raise ValueError(f"{path}: --assume {name}={assume[name]} contradicts the "
+                             f"checkpoint, which says {name} = {unstated.stated[name]}")
+
+
+def refuse_contradicting_config(entry, native_config, assume: dict, config: Path) -> None:
+    """ValueError when an --assume statement contradicts the native config file."""
+    says = entry.statements_of(native_config) if entry.statements_of else {}
+    for name, value in assume.items():
+        if name in says and str(says[name]).lower() != str(value).lower():
+            raise ValueError(f"--assume {name}={value} contradicts {config}, which says "
+                             f"{name} = {says[name]}")
+
+
+def infer_readably(entry, checkpoint: Checkpoint, statements: dict, path: Path) -> InferredConfig:
+    """`entry.infer` on the checkpoint; a tensor of the wrong rank (a 1-D weight matrix) is
+    a ValueError naming the tensors whose rank is unusual, not an IndexError."""
+    try:
+        return entry.infer(checkpoint.state, extras=checkpoint.extras,
+                           stated=entry.parse_statements(statements))
+    except (IndexError, ZeroDivisionError) as error:
+        odd = [f"{key} {tuple(t.shape)}" for key, t in checkpoint.state.items()
+               if (key.endswith("bias") and t.dim() != 1) or
+               (key.rsplit(".", 1)[-1].startswith("weight") and t.dim() < 2)]
+        raise ValueError(f"{path}: the tensors cannot be read as one {entry.name} model "
+                         f"({type(error).__name__}: {error}); tensors of an unusual rank: "
+                         f"{odd or 'none'}") from None
+
+
+def load_model(path: str | Path, family_name: str | None = None, ema: bool = False,
+               assume: dict[str, str] | None = None) -> torch.nn.Module:
     """The checkpoint's model in its own family (detected unless named), weights loaded
-    exactly (every key, every shape), in eval mode."""
-    inspection = inspect_checkpoint(Path(path), family_name, ema)
-    return build_with_weights(inspection.family, inspection.inferred.config,
-                              inspection.checkpoint.state)
+    exactly (every key, every shape), in eval mode; ValueError when a forward-relevant
+    property the weights cannot show is not stated in `assume`."""
+    inspection = inspect_checkpoint(Path(path), family_name, ema, assume)
+    inspection.require_usable(str(path))
+    return build_with_weights(inspection.family, inspection.inferred.config, inspection.state)
 
 
 def unaccounted_keys(state: dict, family_name: str, config) -> tuple[str, ...]:
@@ -90,16 +180,30 @@ def unaccounted_keys(state: dict, family_name: str, config) -> tuple[str, ...]:
 
 
 def format_inspection(inspection: Inspection, path: Path) -> str:
-    c = inspection.checkpoint
-    lines = [f"{path}: {inspection.family} ({c.container}"
+    c, inferred = inspection.checkpoint, inspection.inferred
+    kind = c.kind or c.container
+    lines = [f"{path}: {inspection.family} ({kind}"
+             + (f", pickle protocol {c.pickle_protocol}" if c.pickle_protocol else "")
              + (f", prefix {c.prefix!r} stripped" if c.prefix else "") + ")",
-             f"tensors: {len(c.state)}, elements: {inspection.parameters:,}",
-             "config (read off the tensor shapes):"]
-    lines += [f"  {k} = {v}" for k, v in dataclasses.asdict(inspection.inferred.config).items()]
-    lines.append("not inferable from weights (assumed):")
-    lines += [f"  {k}: {v}" for k, v in inspection.inferred.assumed.items()]
+             f"tensors: {len(inspection.state)} ({dtype_summary(inspection.state)}), "
+             f"elements: {inspection.parameters:,}"]
+    if inferred.outside:
+        lines.append(f"set aside, outside the {inspection.family} family: "
+                     f"{describe_set_aside(inferred.outside)}")
+    lines.append("config (read off the tensor shapes):")
+    lines += [f"  {k} = {v}" for k, v in dataclasses.asdict(inferred.config).items()]
+    if inferred.unknown:
+        lines.append("cannot be read from the weights (state each with --assume NAME=VALUE, "
+                     "or give --config; port and compare refuse until then):")
+        lines += [f"  {k}: {v}" for k, v in inferred.unknown.items()]
+    if inferred.stated:
+        lines.append("forward-relevant properties the weights cannot show, settled:")
+        lines += [f"  {k} = {v}" for k, v in inferred.stated.items()]
+    lines.append("not inferable from weights, no effect on the forward pass (assumed):")
+    lines += [f"  {k}: {v}" for k, v in inferred.assumed.items()]
     if inspection.unaccounted:
-        lines.append("cannot be accounted for (mapping to canonical):")
+        lines.append("damaged (port, forward and compare refuse):" if inspection.damaged else
+                     "cannot be accounted for (mapping to canonical):")
         lines += [f"  {problem}" for problem in inspection.unaccounted]
     else:
         lines.append("every tensor maps to the canonical layout")
@@ -109,38 +213,6 @@ def format_inspection(inspection: Inspection, path: Path) -> str:
     return "\n".join(lines)
 
 
-def state_layout(family_name: str, config) -> dict[str, tuple[int, ...]]:
-    """Key -> shape of the family's model for `config`, built on the meta device."""
-    with torch.device("meta"):
-        model = family(family_name).build(config)
-    return {key: tuple(value.shape) for key, value in model.state_dict().items()}
-
-
-def map_to(state: dict, source: str, target: str, source_config,
-           drop_ctc_head: bool = False) -> tuple[dict, object, list]:
-    """Map `state` from `source` to `target` through canonical; (state, target config, maps).
-
-    `drop_ctc_head` removes a CTC head at the canonical hub (for targets without one, such as
-    Myrtle's RNN-T); every other weight is carried."""
-    canonical_config = family(source).to_canonical_config(source_config)
-    maps, mapped = [], state
-    if source != "canonical":
-        weight_map = load_map(f"{source}_to_canonical")
-        mapped = apply_map(weight_map, mapped, state_layout("canonical", canonical_config))
-        maps.append(weight_map)
-    if drop_ctc_head:
-        if not canonical_config.ctc_head:
-            raise ValueError("--drop-ctc-head: the source model has no CTC head")
-        canonical_config = dataclasses.replace(canonical_config, ctc_head=False)
-        mapped = {k: v for k, v in mapped.items() if not k.startswith("ctc.")}
-    target_config = family(target).from_canonical_config(canonical_config)
-    if target != "canonical":
-        weight_map = load_map(f"canonical_to_{target}")
-        mapped = apply_map(weight_map, mapped, state_layout(target, target_config))
-        maps.append(weight_map)
-    return mapped, target_config, maps
-
-
 def verify(source: str, source_config, source_state, target: str, target_config,
            target_state, seed: int = 0, full_length: bool = True) -> StageReport:
     """Compare the two models on random inputs (labels avoid blank); every utterance full
@@ -148,19 +220,20 @@ def verify(source: str, source_config, source_state, target: str, target_config,
     length of about half: padding is exercised, and odd lengths meet time stacking)."""
     a = build_with_weights(source, source_config, source_state)
     b = build_with_weights(target, target_config, target_state)
-    canonical = family(source).to_canonical_config(source_config)
-    other = family(target).to_canonical_config(target_config)
-    if other.input_features != canonical.input_features:
-        raise ValueError(f"the models read {canonical.input_features} and "
+    interface = family(source).interface(source_config)
+    other = family(target).interface(target_config)
+    if other.input_features != interface.input_features:
+        raise ValueError(f"the models read {interface.input_features} and "
                          f"{other.input_features} input features: not comparable")
-    return compare_models(a, b, *verification_inputs(canonical, seed, full_length),
+    return compare_models(a, b, *verification_inputs(interface, seed, full_length),
                           family(source).blank(source_config),
                           family(target).blank(target_config))
 
 
 def verification_inputs(config, seed: int = 0, full_length: bool = True):
-    """Random canonical inputs (features, lengths, labels avoiding blank) for a model of
-    canonical `config`; see `verify` for the lengths."""
+    """Random canonical inputs (features, lengths, labels avoiding blank) for a model with
+    `config`'s input_features, vocab_size and blank (an `Interface` or a canonical config);
+    see `verify` for the lengths."""
     rng = np.random.default_rng(seed)
     features = rng.standard_normal((VERIFY_BATCH, VERIFY_FRAMES, config.input_features))
     lengths = np.full(VERIFY_BATCH, VERIFY_FRAMES)
@@ -172,20 +245,31 @@ def verification_inputs(config, seed: int = 0, full_length: bool = True):
 
 def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str | None = None,
                     verify_port: bool = True, force: bool = False, ema: bool = False,
-                    hard_activations: bool = False, out=print,
+                    assume: dict[str, str] | None = None, out=print,
                     config: Path | None = None, drop_ctc_head: bool = False) -> dict:
     """Port a checkpoint; returns the provenance record (also written beside OUT)."""
     provenance_path = out_path.with_name(out_path.name + ".provenance.json")
     for path in (out_path, provenance_path):
         refuse_to_overwrite(path, force)
-    inspection = inspect_checkpoint(source_path, source, ema, hard_activations, config)
+    inspection = inspect_checkpoint(source_path, source, ema, assume, config,
+                                    family_flag="--from")
+    inspection.require_intact(f"{source_path}: nothing written")
     source = inspection.family
     family(target)
-    state, target_config, maps = map_to(inspection.checkpoint.state, source, target,
-                                        inspection.inferred.config, drop_ctc_head)
+    origin = inspection.checkpoint.extras.get(ORIGIN_EXTRA)
+    declared: dict[str, str] = {}
+    state, target_config, maps = map_to(inspection.state, source, target,
+                                        inspection.inferred.config, drop_ctc_head, origin,
+                                        declared)
+    for key, why in declared.items():
+        out(f"dropped by the map: {key} ({why})")
+    inspection.inferred.require_known(f"{source_path}: nothing written")
+    set_aside = inspection.inferred.outside
+    if set_aside:
+        out(f"set aside: {describe_set_aside(set_aside)}")
     report = None
     if verify_port:
-        report = verify(source, inspection.inferred.config, inspection.checkpoint.state, target,
+        report = verify(source, inspection.inferred.config, inspection.state, target,
                         target_config, state)
         out(f"verification: {report.describe()}")
         if report.first_divergence is not None:
@@ -193,8 +277,14 @@ def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str 
                              f"{report.describe()}; nothing written")
     extras = dict(inspection.checkpoint.extras)
     extras.pop(CONFIG_EXTRA, None)
+    extras.pop(STATED_EXTRA, None)
+    extras.pop(ORIGIN_EXTRA, None)
     if target == "canonical":
         extras[CONFIG_EXTRA] = dataclasses.asdict(target_config)
+        extras[ORIGIN_EXTRA] = origin if source == "canonical" and origin else {
+            "family": source, "config": dataclasses.asdict(inspection.inferred.config)}
+    elif family(target).statements_of is not None:
+        extras[STATED_EXTRA] = family(target).statements_of(target_config)
     provenance = {
         "source": {"path": str(source_path), "sha256": inspection.checkpoint.sha256,
                    "container": inspection.checkpoint.container,
@@ -203,13 +293,15 @@ def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str 
                    "config": dataclasses.asdict(target_config)},
         "source_config": dataclasses.asdict(inspection.inferred.config),
         "assumed": inspection.inferred.assumed,
+        "stated": inspection.inferred.stated,
+        "restored_from_origin": origin_fields(target, origin),
         "maps": [{"name": m.name, "version": m.version} for m in maps],
         "verification": None if report is None else {
             stage: {"passed": c.passed, "max_abs": c.max_abs, "max_rel": c.max_rel,
                     "tolerance": c.tolerance.name}
             for stage, c in report.comparisons.items()},
         "carried_extras": sorted(extras),
-        "dropped": {**inspection.checkpoint.dropped,
+        "dropped": {**inspection.checkpoint.dropped, **set_aside, **declared,
                     **({"ctc.*": "--drop-ctc-head"} if drop_ctc_head else {})},
         "versions": {"torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},
@@ -221,15 +313,33 @@ def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str 
     return provenance
 
 
+def describe_set_aside(outside: dict[str, str]) -> str:
+    """One line: how many tensors were set aside, by prefix, and why."""
+    groups: dict[str, list[str]] = {}
+    for key, why in outside.items():
+        groups.setdefault(why, []).append(key)
+    return "; ".join(f"{len(keys)} tensor(s) {sorted({k.split('.')[0] + '.*' for k in keys})} "
+                     f"({why})" for why, keys in groups.items())
+
+
 def compare_checkpoints(path_a: Path, path_b: Path, family_a: str | None = None,
                         family_b: str | None = None, padded: bool = False, out=print,
-                        config_a: Path | None = None, config_b: Path | None = None
-                        ) -> StageReport:
+                        config_a: Path | None = None, config_b: Path | None = None,
+                        assume: dict[str, str] | None = None) -> StageReport:
     """Build both checkpoints' models and compare them stage by stage; print the report."""
-    a = inspect_checkpoint(path_a, family_a, config=config_a)
-    b = inspect_checkpoint(path_b, family_b, config=config_b)
-    report = verify(a.family, a.inferred.config, a.checkpoint.state, b.family,
-                    b.inferred.config, b.checkpoint.state, full_length=not padded)
+    a = inspect_checkpoint(path_a, family_a, assume=assume, config=config_a, only_its_own=True,
+                           family_flag="--family-a")
+    b = inspect_checkpoint(path_b, family_b, assume=assume, config=config_b, only_its_own=True,
+                           family_flag="--family-b")
+    unused = sorted(set(assume or {}) - set(family(a.family).unreadable)
+                    - set(family(b.family).unreadable))
+    if unused:
+        raise ValueError(f"--assume {unused}: not properties the {a.family} or {b.family} "
+                         "weights cannot show")
+    a.require_usable(str(path_a))
+    b.require_usable(str(path_b))
+    report = verify(a.family, a.inferred.config, a.state, b.family,
+                    b.inferred.config, b.state, full_length=not padded)
     out(f"a: {path_a} ({a.family}); b: {path_b} ({b.family})")
     for stage, comparison in report.comparisons.items():
         out(f"  {stage:<10} {'pass' if comparison.passed else 'FAIL':<4}  max abs "
@@ -249,12 +359,12 @@ def compare_checkpoints(path_a: Path, path_b: Path, family_a: str | None = None,
 def localise_checkpoints(a: Inspection, b: Inspection):
     """The first divergent module pair between a (when a has module correspondences) and
     b's weights ported to canonical; None when a's family has no correspondences."""
-    from rnnt_parity.compare.localise import CORRESPONDENCES, first_divergent_pair, localise
+    from rnnt_parity.compare.localise import first_divergent_pair, localise
     from rnnt_parity.models.greedy import as_canonical
 
-    if a.family not in CORRESPONDENCES:
+    if not family(a.family).correspondences:
         return None
-    model = build_with_weights(a.family, a.inferred.config, a.checkpoint.state)
-    other = as_canonical(build_with_weights(b.family, b.inferred.config, b.checkpoint.state))
+    model = build_with_weights(a.family, a.inferred.config, a.state)
+    other = as_canonical(build_with_weights(b.family, b.inferred.config, b.state))
     canonical = family(a.family).to_canonical_config(a.inferred.config)
     return first_divergent_pair(localise(model, other, *verification_inputs(canonical)))

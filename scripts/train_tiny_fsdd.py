@@ -1,11 +1,12 @@
 """Train the tiny hybrid RNN-T + CTC digit recogniser on FSDD, on the CPU.
 
-The model is the canonical family (`rnnt_parity.models.canonical`) in one of the variants of
-`rnnt_parity.models.tiny` (`--variant hybrid`, the default: RNN-T + CTC, Myrtle front end
-with stack-3/keep-3 stacking; `--variant myrtlespeech`: the seed's myrtlespeech shape), its
-vocabulary the seed's 28 characters plus blank. Training audio: utterances of 1-5 digits
-composed from FSDD's training recordings (indices 5-49) of every speaker but the held-out one
-(`rnnt_parity.corpus.fsdd`); nothing from the held-out recordings is read.
+The model is the canonical family (`rnnt_parity.codebases.canonical.model`) in one of the
+variants of `rnnt_parity.models.tiny` (`--variant hybrid`, the default: RNN-T + CTC, the
+myrtle_centred front end with stack-3/keep-3 stacking; `--variant myrtlespeech`: the seed's
+myrtlespeech shape), its vocabulary the seed's 28 characters plus blank. Training audio:
+utterances of 1-5 digits composed from FSDD's training recordings (indices 5-49) of every
+speaker but the held-out one (`rnnt_parity.corpus.fsdd`); nothing from the held-out
+recordings is read.
 Loss: RNN-T (torchaudio.functional.rnnt_loss, mean over utterances), + CTC_WEIGHT * CTC
 when the model has a CTC head.
 
@@ -31,14 +32,14 @@ import torch
 import torchaudio
 
 from rnnt_parity.checkpoints import read_checkpoint, write_checkpoint
+from rnnt_parity.codebases import CONFIG_EXTRA
+from rnnt_parity.codebases.canonical.model import CanonicalRNNT
 from rnnt_parity.corpus.fsdd import (
     ATTRIBUTION,
     compose_utterances,
     list_recordings,
     training_recordings,
 )
-from rnnt_parity.models.canonical import CanonicalRNNT
-from rnnt_parity.models.families import CONFIG_EXTRA
 from rnnt_parity.models.loading import load_exactly
 from rnnt_parity.models.tiny import TINY_VOCABULARY, VARIANTS
 

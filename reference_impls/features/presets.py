@@ -28,7 +28,7 @@ nemo                     NeMo 3.0.0's AudioToMelSpectrogramPreprocessor (Filterb
                          computed, frames past it set to pad_value 0, padded to a multiple
                          of 16. Checked against NeMo 3.0.0 itself (fixtures/goldens/frontends/
                          nemo_*; a model_config.yaml's preprocessor is read by
-                         rnnt_parity.configs.nemo_yaml). Older versions:
+                         rnnt_parity.codebases.nemo.config). Older versions:
                          centre_padding="reflect", reported_length="samples_div_hop_plus_one".
 myrtle                   Myrtle.ai RNN-T v1.3 (caiman-asr c5d9abf) as its DALI pipeline
                          computes it for evaluation, dither off: pre-emphasis 0.97 with

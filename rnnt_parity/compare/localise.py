@@ -2,10 +2,10 @@
 
 Forward hooks record each listed module's output while both models run the same inputs
 (through `stage_outputs`); pairs are compared in pipeline order under `model.forward`. The
-pairs are data: for each family, which of its modules computes the same tensor as which
-module of the canonical model, and how to bring the family's layout to the canonical one
-(time-major, the canonical LSTMs' own layout, or batch-first). They follow the maps: the
-tensors a map sends to canonical module X come from the family module paired with X.
+pairs are data, each codebase's `correspondences`: which of its modules computes the same
+tensor as which module of the canonical model, and how to bring the family's layout to the
+canonical one (time-major, the canonical LSTMs' own layout, or batch-first). They follow the
+maps: the tensors a map sends to canonical module X come from the family module paired with X.
 Inputs should be full length (padding is not compared here).
 """
 
@@ -16,37 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from rnnt_parity.codebases import family, family_of
 from rnnt_parity.compare.arrays import Comparison, compare
 from rnnt_parity.compare.tolerances import tolerance_for
-from rnnt_parity.models.families import family_of
 from rnnt_parity.models.stages import stage_outputs
 
 SAME = "same"
 SWAP_01 = "swap_0_1"      # (T, B, H) <-> (B, T, H)
 SWAP_12 = "swap_1_2"      # NeMo's channel-second (B, V, T) -> (B, T, V)
-
-CORRESPONDENCES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "myrtle_rnnt": (
-        ("encoder.pre_rnn", "encoder.pre.{last}", SAME),
-        ("encoder.post_rnn", "encoder.post.{last}", SAME),
-        ("prediction.dec_rnn", "prediction.lstm.{last}", SAME),
-        ("joint_enc", "joint.encoder", SAME),
-        ("joint_pred", "joint.prediction", SAME),
-        ("joint_net", "joint.output", SAME)),
-    "myrtlespeech": (
-        ("encode.fc1.fully_connected", "encoder.fc_in.{last}", SWAP_01),
-        ("encode.rnn1.rnn", "encoder.pre.{last}", SAME),
-        ("encode.fc2.fully_connected", "encoder.fc_out.{last}", SWAP_01),
-        ("predict_net", "prediction", SAME),
-        ("joint_net", "joint", SAME)),
-    "nemo": (
-        ("decoder.prediction.dec_rnn.lstm", "prediction.lstm.{last}", SAME),
-        ("joint.enc", "joint.encoder", SAME),
-        ("joint.pred", "joint.prediction", SAME),
-        ("joint.joint_net", "joint.output", SAME),
-        ("ctc_decoder.decoder_layers", "ctc", SWAP_12)),
-}
-
 
 @dataclass(frozen=True)
 class ModulePair:
@@ -83,7 +60,7 @@ def localise(model: torch.nn.Module, canonical: torch.nn.Module, features, lengt
              labels) -> list[ModulePair]:
     """Every corresponding module pair's comparison, in pipeline order."""
     pairs = [(f, _resolve(canonical, c), how)
-             for f, c, how in CORRESPONDENCES[family_of(model)]]
+             for f, c, how in family(family_of(model)).correspondences]
     seen_model, seen_canonical = {}, {}
     handles = (_record(model, [p[0] for p in pairs], seen_model)
                + _record(canonical, [p[1] for p in pairs], seen_canonical))

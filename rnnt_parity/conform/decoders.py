@@ -1,7 +1,7 @@
 """Conformance of a user's RNN-T decoder against the oracle decoders
 (`reference_impls.rnnt.decode.greedy_decode`, `reference_impls.rnnt.beam.beam_search`).
 
-The decoder gets a torch canonical model (`rnnt_parity.models.canonical.CanonicalRNNT`,
+The decoder gets a torch canonical model (`rnnt_parity.codebases.canonical.model.CanonicalRNNT`,
 float64, random weights) and encodings, with the project's signatures:
     greedy: decode(model, encodings (B, T', E), lengths (B,) int64, max_symbols_per_frame)
             -> list of B token lists
@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 from reference_impls.models import CanonicalConfig, random_parameters
 from reference_impls.rnnt.beam import beam_search as oracle_beam_search
 from reference_impls.rnnt.decode import greedy_decode_batch
+from rnnt_parity.codebases.canonical.model import CanonicalRNNT
 from rnnt_parity.compare.arrays import compare
 from rnnt_parity.compare.tolerances import tolerance_for
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded
 from rnnt_parity.conform.search import describe_case, search
 from rnnt_parity.conform.targets import load_callable
-from rnnt_parity.models.canonical import CanonicalRNNT
 
 WIDTH = 4
 """E: the encodings' width (and the prediction and joint widths) of every kit model."""

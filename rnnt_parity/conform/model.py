@@ -1,5 +1,5 @@
 """Conformance of a user's model loading: `loader(checkpoint path) -> torch.nn.Module` (a
-model of one of the families in `rnnt_parity.models.families`) against the NumPy forward
+model of one of the families in `rnnt_parity.codebases`) against the NumPy forward
 pass of the checkpoint's own weights (`reference_impls.models`).
 
 The oracle side reads the checkpoint itself (weights_only), maps it to the canonical layout
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import torch
 
+from rnnt_parity.codebases import family, family_of
 from rnnt_parity.compare.models import compare_stage_outputs, oracle_stages, rounded_to
 from rnnt_parity.compare.tolerances import tolerance_for
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded, raised
 from rnnt_parity.conform.targets import load_callable
-from rnnt_parity.models.families import family, family_of
 from rnnt_parity.models.stages import stage_outputs
 from rnnt_parity.port import inspect_checkpoint, map_to, verification_inputs
 
@@ -82,9 +82,13 @@ def forward_check(model, model_family: str, params: dict, config, full_length: b
 
 
 def conform_model(target: str, checkpoint: Path, family_name: str | None = None,
-                  ema: bool = False) -> ConformanceReport:
+                  ema: bool = False, assume: dict[str, str] | None = None) -> ConformanceReport:
+    """The loader's model against the oracle on the checkpoint's own weights; ValueError
+    when a tensor is damaged or a forward-relevant property the weights cannot show is
+    neither in the checkpoint nor stated in `assume`."""
     loader = load_callable(target)
-    inspection = inspect_checkpoint(Path(checkpoint), family_name, ema)
+    inspection = inspect_checkpoint(Path(checkpoint), family_name, ema, assume)
+    inspection.require_usable(str(checkpoint))
     state, config, _ = map_to(inspection.checkpoint.state, inspection.family, "canonical",
                               inspection.inferred.config)
     params = {k: v.double().numpy() for k, v in state.items()}

@@ -14,9 +14,11 @@ OPTIONS = ("convention", "device", "profile", "checkpoint", "family", "preset", 
 
 def conform(kind: str, target: str, convention: str = "auto", device: str = "cpu",
             profile: str = "ci", checkpoint: Path | None = None, family: str | None = None,
-            preset: str | None = None, model_input: Path | None = None) -> ConformanceReport:
+            preset: str | None = None, model_input: Path | None = None,
+            assume: dict[str, str] | None = None) -> ConformanceReport:
     """Run the `kind` kit against `target` ("package.module:callable"); options that do not
-    apply to the kind are ignored. ValueError for `device` "cuda" without CUDA."""
+    apply to the kind are ignored (`assume`: for "model", statements of what the
+    checkpoint's weights cannot show). ValueError for `device` "cuda" without CUDA."""
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be cpu or cuda, got {device!r}")
     if device == "cuda":
@@ -45,7 +47,7 @@ def conform(kind: str, target: str, convention: str = "auto", device: str = "cpu
 
         if checkpoint is None:
             raise ValueError("conform model needs --checkpoint")
-        return conform_model(target, checkpoint, family)
+        return conform_model(target, checkpoint, family, assume=assume)
     if kind == "features":
         from rnnt_parity.conform.features import conform_features, read_model_input
 

@@ -23,7 +23,6 @@ import numpy as np
 from rnnt_parity.configs.common import ConfigError, load_yaml_mapping
 from rnnt_parity.frontends.model_input import ModelInput, ModelRows
 
-FAMILIES = ("myrtle_rnnt", "myrtlespeech", "nemo", "dsi")
 PROTOBUF_SUFFIXES = (".config", ".pbtxt", ".pb", ".textproto")
 
 
@@ -65,62 +64,26 @@ def detect_family(path: Path) -> str:
 
 def read_native_input(config: str | Path | None, family: str | None = None,
                       revision: str | None = None) -> NativeInput:
-    """The model input `config` sets up for `family` (detected when None)."""
+    """The model input `config` sets up for `family` (detected when None), read by the
+    family's own reader (`Codebase.read_model_input`)."""
+    from rnnt_parity.codebases import FAMILIES
+
+    readers = {name: c.read_model_input for name, c in FAMILIES.items()
+               if c.read_model_input is not None}
     path = None if config is None else Path(config)
-    if family is not None and family not in FAMILIES:
+    if family is not None and family not in readers:
         raise ConfigError(f"unknown family {family!r} for a model input; known: "
-                          f"{list(FAMILIES)}")
-    if path is None:
-        if family != "dsi":
-            raise ConfigError("a config file is needed (only --family dsi has a fixed input)")
-        from rnnt_parity.configs.myrtlespeech_input import SAMPLE_RATE, dsi_model_input
-
-        model_input, revision, notes = dsi_model_input()
-        return NativeInput("dsi", revision, model_input, SAMPLE_RATE, notes, None)
-    if not path.is_file():
+                          f"{sorted(readers)}")
+    if path is not None and not path.is_file():
         raise FileNotFoundError(f"no config file at {path}")
+    fixed = sorted(name for name, c in FAMILIES.items()
+                   if c.read_model_input is not None and not c.model_input_needs_config)
+    if path is None and (family is None or FAMILIES[family].model_input_needs_config):
+        raise ConfigError(f"a config file is needed (only --family {', '.join(fixed)} has a "
+                          "fixed input)")
     family = family or detect_family(path)
-    if family == "myrtle_rnnt":
-        from rnnt_parity.configs.myrtle_yaml import read_myrtle_model_input
-
-        model_input, rate, revision, notes = read_myrtle_model_input(path, revision)
-        return NativeInput(family, revision, model_input, rate, notes, path)
-    if family in ("myrtlespeech", "dsi"):
-        return _myrtlespeech_input(path, family, revision)
-    from rnnt_parity.configs.nemo_yaml import read_nemo_model_input
-
-    model_input, rate, revision, notes = read_nemo_model_input(path, revision)
-    return NativeInput(family, revision, model_input, rate, notes, path)
-
-
-def _myrtlespeech_input(path: Path, family: str, revision: str | None) -> NativeInput:
-    """Steps read with `revision`'s own schema; where the file does not parse with it (the
-    real 45899f7 and a7eea9a rnn_t_en.config never did: `dropout: 0.25`), with the default
-    schema, whose PreProcessStep messages are the same, and a note says so."""
-    from rnnt_parity.configs.myrtlespeech_input import (
-        SAMPLE_RATE,
-        dsi_model_input,
-        myrtlespeech_model_input,
-    )
-    from rnnt_parity.configs.myrtlespeech_proto import read_myrtlespeech_config
-    from rnnt_parity.configs.protos import revision_of
-
-    revision = None if revision is None else revision_of(revision)
-    notes = []
-    try:
-        steps = read_myrtlespeech_config(path, revision=revision).pre_process_steps
-    except ConfigError as error:
-        if revision is None:
-            raise
-        steps = read_myrtlespeech_config(path).pre_process_steps
-        notes.append(f"{path.name} does not parse with revision {revision}'s own protos "
-                     f"({str(error).split(': ', 1)[-1]}); its pre_process_steps were read with "
-                     "the default schema, whose PreProcessStep messages are the same")
-    if family == "dsi":
-        model_input, revision, more = dsi_model_input(steps, path)
-    else:
-        model_input, revision, more = myrtlespeech_model_input(steps, revision, path)
-    return NativeInput(family, revision, model_input, SAMPLE_RATE, tuple(notes) + more, path)
+    model_input, rate, revision, notes = readers[family](path, revision)
+    return NativeInput(family, revision, model_input, rate, tuple(notes), path)
 
 
 def extract(native: NativeInput, signal: np.ndarray, sample_rate: int,

@@ -1,6 +1,5 @@
-"""Declarative weight maps between model families (`engine`) and the maps themselves
-(maps/*.json): every family maps to and from the canonical layout, so N families need 2N
-maps, not N^2."""
+"""Declarative weight maps between model families (`engine`; the maps themselves live in each
+codebase's maps/*.json) and mapping through the canonical layout (`through_canonical`)."""
 
 from rnnt_parity.mapping.engine import MappingError, WeightMap, apply_map, load_map
 

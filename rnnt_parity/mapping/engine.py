@@ -12,7 +12,9 @@ index arithmetic: nn.LSTM's `_l1` <-> `layers.2`). Rule kinds:
     unsqueeze      Linear weight -> Conv1d(k=1) weight
     gate_reorder   reorder the four gate blocks of an LSTM tensor ("ifgo" -> "ifog", ...)
     pad_rows       append/prepend `rows` rows of `value` (a blank row a family lacks)
-    drop_rows      remove `rows` rows at the "start"/"end" (with a reason)
+    drop_rows      remove `rows` rows at the "start"/"end" (with a reason); rows "surplus":
+                   as many as the source has beyond the target's expected shape (a TDT
+                   joint's duration outputs)
     move_row       move row `from` to position `to` (blank first <-> blank last)
     merge_sum      two sources -> their sum (bias_ih + bias_hh -> one fused bias)
     split_sum      one source -> two targets: the source and zeros (a fused bias split)
@@ -20,6 +22,10 @@ index arithmetic: nn.LSTM's `_l1` <-> `layers.2`). Rule kinds:
     split_columns  one source -> two targets, columns split at `at`, or at the width of the
                    first target's expected shape (`at_from`: that target's key)
     drop           consume a source without a target (needs a reason)
+
+A one-to-one rule with option "target_pattern" treats its filled target as a regular expression
+and writes to the one key of the target layout it matches (a Sequential index that moves
+with dropout: `fully_connected\\.[23]`).
 
 Every source tensor must be consumed exactly once, every expected target filled exactly
 once, with the expected shape and the source's dtype; all violations are collected and
@@ -36,7 +42,7 @@ from pathlib import Path
 
 import torch
 
-MAPS_DIR = Path(__file__).resolve().parent / "maps"
+MAPS_ROOT = Path(__file__).resolve().parents[1] / "codebases"
 TEMPLATE_FIELD = re.compile(r"\{(\w+)(?:(//|[*+\-])(\d+))?\}")
 ONE_TO_ONE = ("rename", "transpose", "squeeze", "unsqueeze", "gate_reorder", "pad_rows",
               "drop_rows", "move_row")
@@ -91,13 +97,17 @@ class WeightMap:
                    data["target_family"], tuple(rules))
 
 
+def map_files() -> dict[str, Path]:
+    """Every weight map by name: rnnt_parity/codebases/<codebase>/maps/NAME.json."""
+    return {path.stem: path for path in sorted(MAPS_ROOT.glob("*/maps/*.json"))}
+
+
 def load_map(name: str) -> WeightMap:
-    """The map `name` from rnnt_parity/mapping/maps/NAME.json."""
-    path = MAPS_DIR / f"{name}.json"
-    if not path.is_file():
-        known = sorted(p.stem for p in MAPS_DIR.glob("*.json"))
-        raise ValueError(f"no weight map named {name!r}; known: {known}")
-    return WeightMap.from_json(json.loads(path.read_text()))
+    """The map `name` (see `map_files`)."""
+    files = map_files()
+    if name not in files:
+        raise ValueError(f"no weight map named {name!r}; known: {sorted(files)}")
+    return WeightMap.from_json(json.loads(files[name].read_text()))
 
 
 def fill(template: str, groups: Mapping[str, str]) -> str:
@@ -117,7 +127,8 @@ def _gate_reorder(tensor: torch.Tensor, source: str, target: str) -> torch.Tenso
     return torch.cat([blocks[gate] for gate in target], dim=0)
 
 
-def _one_to_one(rule: Rule, tensor: torch.Tensor, key: str, problems: list[str]):
+def _one_to_one(rule: Rule, tensor: torch.Tensor, key: str, problems: list[str],
+                target_shape: tuple[int, ...] | None = None):
     o = rule.options
     if rule.kind == "transpose":
         return tensor.T.contiguous()
@@ -136,6 +147,17 @@ def _one_to_one(rule: Rule, tensor: torch.Tensor, key: str, problems: list[str])
         return torch.cat([tensor, pad] if o.get("at", "end") == "end" else [pad, tensor])
     if rule.kind == "drop_rows":
         rows = o["rows"]
+        if rows == "surplus":
+            if target_shape is None:
+                problems.append(f"{key}: drop_rows 'surplus' needs the target's expected shape")
+                return None
+            rows = tensor.shape[0] - target_shape[0]
+            if rows < 0:
+                problems.append(f"{key} has {tensor.shape[0]} rows, fewer than the target's "
+                                f"{target_shape[0]}")
+                return None
+            if rows == 0:
+                return tensor
         return tensor[:-rows] if o.get("at", "end") == "end" else tensor[rows:]
     if rule.kind == "move_row":
         order = list(range(tensor.shape[0]))
@@ -144,12 +166,29 @@ def _one_to_one(rule: Rule, tensor: torch.Tensor, key: str, problems: list[str])
     return tensor
 
 
+def _layout_key(pattern: str, expected, key: str, problems: list[str]) -> str | None:
+    """The one key of the target layout that `pattern` (a filled target template that is a
+    regular expression, e.g. a Sequential index `[23]` with or without dropout) matches."""
+    if expected is None:
+        problems.append(f"{key}: a target pattern needs the target's layout")
+        return None
+    found = [k for k in expected if re.fullmatch(pattern, k)]
+    if len(found) != 1:
+        problems.append(f"{key}: the target pattern {pattern!r} matches {len(found)} keys of "
+                        f"the target layout {found[:3]}, not one")
+        return None
+    return found[0]
+
+
 def apply_map(weight_map: WeightMap, state: Mapping[str, torch.Tensor],
-              expected: Mapping[str, tuple[int, ...]] | None = None) -> dict[str, torch.Tensor]:
+              expected: Mapping[str, tuple[int, ...]] | None = None,
+              declared: dict[str, str] | None = None) -> dict[str, torch.Tensor]:
     """Map `state` (key -> tensor) to the target family's keys.
 
     `expected` (target key -> shape) is the target model's state dict layout: every entry
-    must be filled with that shape. Raises MappingError listing every problem.
+    must be filled with that shape. `declared`, when given, receives what the map dropped by
+    a rule that says why ({"key rows a-b" or "key": reason}). Raises MappingError listing
+    every problem.
     """
     problems: list[str] = []
     consumed: dict[str, str] = {}
@@ -196,8 +235,20 @@ def apply_map(weight_map: WeightMap, state: Mapping[str, torch.Tensor],
         if first is None:
             continue
         if rule.kind in ONE_TO_ONE:
-            emit(fill(rule.target[0], groups), _one_to_one(rule, first, key, problems),
-                 first.dtype)
+            target = fill(rule.target[0], groups)
+            if rule.options.get("target_pattern"):
+                target = _layout_key(target, expected, key, problems)
+                if target is None:
+                    continue
+            mapped = _one_to_one(rule, first, key, problems,
+                                 None if expected is None else expected.get(target))
+            if declared is not None and mapped is not None and rule.kind == "drop_rows" \
+                    and mapped.shape[0] < first.shape[0]:
+                at_end = rule.options.get("at", "end") == "end"
+                lo = mapped.shape[0] if at_end else 0
+                hi = first.shape[0] if at_end else first.shape[0] - mapped.shape[0]
+                declared[f"{key} rows {lo}-{hi - 1}"] = rule.reason
+            emit(target, mapped, first.dtype)
         elif rule.kind in ("merge_sum", "concat_columns"):
             second = consume(fill(rule.source[1], groups), why)
             if second is None:
@@ -221,6 +272,8 @@ def apply_map(weight_map: WeightMap, state: Mapping[str, torch.Tensor],
                 at = expected[first_target][1]
             emit(fill(rule.target[0], groups), first[:, :at].contiguous(), first.dtype)
             emit(fill(rule.target[1], groups), first[:, at:].contiguous(), first.dtype)
+        elif rule.kind == "drop" and declared is not None:
+            declared[key] = rule.reason
     if expected is not None:
         for key, shape in expected.items():
             if key not in out:

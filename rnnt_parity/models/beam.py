@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from rnnt_parity.models.canonical import CanonicalRNNT
+from rnnt_parity.codebases.canonical.model import CanonicalRNNT
 from rnnt_parity.models.greedy import prediction_step
 
 

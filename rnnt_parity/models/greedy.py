@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from reference_impls.rnnt.decode import UNLIMITED_GUARD, check_budget
-from rnnt_parity.models.canonical import CanonicalRNNT
+from rnnt_parity.codebases.canonical.model import CanonicalRNNT
 
 
 def prediction_step(model: CanonicalRNNT, symbols: torch.Tensor | None, state, batch: int):
@@ -66,11 +66,10 @@ def as_canonical(model: torch.nn.Module) -> CanonicalRNNT:
     """`model` itself if canonical, else its weights mapped into a canonical model."""
     if isinstance(model, CanonicalRNNT):
         return model
-    from rnnt_parity.models.families import build_with_weights, family_of
-    from rnnt_parity.port import map_to
+    from rnnt_parity.codebases import build_with_weights
+    from rnnt_parity.mapping.through_canonical import as_canonical_state
 
-    name = family_of(model)
-    state, config, _ = map_to(model.state_dict(), name, "canonical", model.config)
+    state, config = as_canonical_state(model)
     return build_with_weights("canonical", config, state)
 
 

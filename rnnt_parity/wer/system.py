@@ -124,12 +124,14 @@ class System:
     """A loaded recogniser: `rows` (audio -> model input) and `decode` (inputs -> texts)."""
 
     def __init__(self, spec: SystemSpec):
-        from rnnt_parity.models.families import build_with_weights
+        from rnnt_parity.codebases import build_with_weights
         from rnnt_parity.models.tiny import INPUT_EXTRA, LABELS_EXTRA
         from rnnt_parity.port import inspect_checkpoint
 
         self.spec = spec
         inspection = inspect_checkpoint(spec.checkpoint, spec.family)
+        inspection.require_usable(f"{spec.checkpoint} (port it with --assume to state what "
+                                  "its weights cannot show)")
         extras = inspection.checkpoint.extras
         self.family = inspection.family
         self.sha256 = inspection.checkpoint.sha256

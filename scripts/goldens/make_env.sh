@@ -33,6 +33,12 @@ PIP=("$VENV/bin/python" -m pip install --quiet)
     python_speech_features==0.6 nvidia-dali-cuda120==2.4.0 sentencepiece \
     text-unidecode==1.3 inflect==7.6.0 mlperf-logging==4.1.68 grpcio-tools==1.85.1
 
+# What caiman-asr's training code imports to build its RNNT and save its checkpoints
+# (scripts/goldens/myrtle_checkpoints.py): v1.3's custom LSTM imports qtorch; v1.14 imports
+# beartype (its own pin) and jaxtyping (0.2.36: the first without typeguard==2.13.3, which
+# would break inflect 7.6's typeguard>=4) and orjson (its own pin).
+"${PIP[@]}" qtorch==0.3.0 beartype==0.15.0 jaxtyping==0.2.36 orjson==3.10.6
+
 # NeMo without its declared dependencies, then what its ASR collection imports.
 "${PIP[@]}" --no-deps nemo-toolkit==3.0.0
 "${PIP[@]}" \

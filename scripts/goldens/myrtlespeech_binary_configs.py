@@ -8,11 +8,11 @@ MIRROR is a git directory of MyrtleSoftware/myrtlespeech; CONFIG names files in 
 revision's src/myrtlespeech/configs/ (default: all of them). In a temporary folder the
 script compiles the revision's real src/myrtlespeech/protos/*.proto with grpcio-tools'
 protoc and imports the generated modules. It first checks that rnnt-parity's schema for the
-revision has the same layout (`rnnt_parity.configs.protos.layout`) as the real protos, and
-stops if not. Then, for each config, it writes the verbatim text as <name>.config and, if the
-real TaskConfig parses it, its deterministic binary serialisation as <name>.pb. A config the
-real module refuses is kept as text and the parse error is printed. It runs in its own
-process because the real generated modules load into protobuf's default descriptor pool.
+revision has the same layout (`rnnt_parity.codebases.myrtlespeech.protos.layout`) as the real
+protos, and stops if not. Then, for each config, it writes the verbatim text as <name>.config
+and, if the real TaskConfig parses it, its deterministic binary serialisation as <name>.pb. A
+config the real module refuses is kept as text and the parse error is printed. It runs in its
+own process because the real generated modules load into protobuf's default descriptor pool.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def compile_real_protos(source: Path, out: Path) -> list:
 
 
 def check_layout(modules: list, schema: str) -> None:
-    from rnnt_parity.configs.protos import file_layout, schema_layout
+    from rnnt_parity.codebases.myrtlespeech.protos import file_layout, schema_layout
 
     real: dict[str, tuple] = {}
     for module in modules:
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     import google.protobuf
     from google.protobuf import text_format
 
-    from rnnt_parity.configs.protos import COMMITS, schema_of
+    from rnnt_parity.codebases.myrtlespeech.protos import COMMITS, schema_of
 
     schema = schema_of(args.revision)
     commit = COMMITS[args.revision]

@@ -88,7 +88,12 @@ def build_and_save(example: Path, sample_rate: int, n_fft, nemo_path: Path) -> s
     torch.manual_seed(0)
     cfg = OmegaConf.load(example)
     shrink(cfg, sample_rate, n_fft)
-    model = EncDecHybridRNNTCTCModel(cfg=cfg.model, trainer=None)
+    return save_and_read_config(EncDecHybridRNNTCTCModel(cfg=cfg.model, trainer=None),
+                                nemo_path)
+
+
+def save_and_read_config(model, nemo_path: Path) -> str:
+    """`model.eval()`, NeMo's `save_to(nemo_path)`, and the model_config.yaml text it wrote."""
     model.eval()
     nemo_path.parent.mkdir(parents=True, exist_ok=True)
     model.save_to(str(nemo_path))

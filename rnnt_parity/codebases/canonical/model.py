@@ -114,3 +114,15 @@ class CanonicalRNNT(nn.Module):
         """-> (logits (B, T', U+1, V), lengths T')."""
         encodings, lengths = self.encoder(features, lengths)
         return self.joint(encodings, self.prediction(labels)), lengths
+
+
+def stages(model: CanonicalRNNT, x: torch.Tensor, lengths: torch.Tensor,
+           labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Stage outputs (see `rnnt_parity.models.stages`); the canonical layout is its own."""
+    encodings, out_lengths = model.encoder(x, lengths)
+    predictions = model.prediction(labels)
+    out = {"encoder": encodings, "prediction": predictions,
+           "joint": model.joint(encodings, predictions), "lengths": out_lengths}
+    if model.ctc is not None:
+        out["ctc"] = model.ctc(encodings)
+    return out

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rnnt_parity.codebases.myrtle.model import MyrtleConfig
 from rnnt_parity.configs.common import (
     ConfigError,
     NativeConfig,
@@ -34,7 +35,6 @@ from rnnt_parity.configs.common import (
     section,
     typed,
 )
-from rnnt_parity.models.myrtle import MyrtleConfig
 
 REVISIONS = {"v1.3": "caiman-asr c5d9abf (Release v1.3.0)",
              "v1.14": "caiman-asr 08d60d8 (Release v1.14.0)"}
@@ -60,9 +60,11 @@ TRAINING_ONLY = {
 """Per revision, the `RNNT.__init__` arguments that change training (initialisation,
 learning rates, recurrent-weight dropout, fused joint kernels that inference never uses),
 not the trained model's forward pass: read, and not applied."""
+DEPRECATED = {"v1.3": set(), "v1.14": {"hard_activation_functions"}}
+"""Fields a revision's `config.rnnt` accepts and drops (v1.14: hard activations are gone
+since v1.6.0)."""
 RNNT_FIELDS = {revision: set(REQUIRED_INTS) | set(MODELLED) | {"quantize"} | extra
                for revision, extra in TRAINING_ONLY.items()}
-RNNT_FIELDS["v1.14"] -= {"hard_activation_functions"}
 
 DATASET_FIELDS = {
     "v1.3": {"sample_rate", "max_duration", "max_transcript_len", "normalize_transcripts",
@@ -95,7 +97,8 @@ def _revision_of(data: dict, path: Path, revision: str | None) -> tuple[str, lis
         part = data.get(name)
         if isinstance(part, dict) and isinstance(part.get("audio_dataset"), dict):
             dataset |= part["audio_dataset"]
-    fits = [r for r in REVISIONS if set(rnnt) - {"n_classes"} <= RNNT_FIELDS[r]
+    fits = [r for r in REVISIONS
+            if set(rnnt) - {"n_classes"} <= RNNT_FIELDS[r] | DEPRECATED[r]
             and set(dataset) <= DATASET_FIELDS[r]]
     if len(fits) == 1:
         return fits[0], []
@@ -112,7 +115,8 @@ def _model_config(rnnt: dict, revision: str, path: Path, n_classes: int | None) 
                           "separately (sentencepiece pieces + 1) and raises TypeError when the "
                           "rnnt section also has it; remove it and pass --n-classes or a "
                           "checkpoint")
-    reject_unknown(rnnt, RNNT_FIELDS[revision], path, f"rnnt ({revision})")
+    reject_unknown(rnnt, RNNT_FIELDS[revision] | DEPRECATED[revision], path,
+                   f"rnnt ({revision})")
     for name in REQUIRED_OTHER:
         if name not in rnnt:
             raise ConfigError(f"{path}: missing required field 'rnnt.{name}'")
@@ -124,6 +128,8 @@ def _model_config(rnnt: dict, revision: str, path: Path, n_classes: int | None) 
     for name, kind in MODELLED.items():
         default = MyrtleConfig.__dataclass_fields__[name].default
         fields[name] = typed(rnnt, name, kind, path, "rnnt", default)
+    for name in DEPRECATED[revision]:
+        fields[name] = MyrtleConfig.__dataclass_fields__[name].default
     if n_classes is None:
         raise ConfigError(f"{path}: n_classes is not in the config (Myrtle takes it from the "
                           "sentencepiece model: pieces + 1); pass --n-classes or a checkpoint")
@@ -136,6 +142,9 @@ def read_myrtle_yaml(path: Path, n_classes: int | None = None, text: str | None 
     data = load_yaml_mapping(path, text)
     revision, notes = _revision_of(data, path, revision)
     config = _model_config(section(data, "rnnt", path), revision, path, n_classes)
+    notes += [f"rnnt.{name} is deprecated in Myrtle {revision}, which drops it (no hard "
+              "activations since v1.6.0)" for name in sorted(DEPRECATED[revision])
+              if name in data["rnnt"]]
     if "input_val" not in data:
         model_input, input_notes = None, []
     elif revision == "v1.14":

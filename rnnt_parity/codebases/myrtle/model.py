@@ -12,8 +12,11 @@ pre_rnn and post_rnn shifts over the padded batch (frame s = [x_2s, x_2s+1], zer
 padded end, not each utterance's: a padded utterance's last stacked frame can see the
 LSTM's output on padding); lengths ceil(L/2). Blank is the last index and has no embedding
 row; the start of the label sequence is a zero vector. Raw logits (B, T', U+1, V).
-`custom_lstm=True` uses `HardLSTM` (same keys, hard activations); `batch_norm=True` is the
-batch-norm variant (single-layer LSTMs `lstms.{k}` each followed by `batch_norms.{k}`).
+Hard activations (`custom_lstm` and `hard_activation_functions`: Myrtle's CustomLSTM with
+hard=True) use `HardLSTM` (same keys); custom_lstm alone is CustomLSTM's sigmoid/tanh, the
+same function as nn.LSTM. `enc_batch_norm` / `pred_batch_norm` (separate flags, as Myrtle's
+RNNT takes them) give the batch-norm variant of that network: single-layer LSTMs `lstms.{k}`
+each followed by `batch_norms.{k}`.
 """
 
 from __future__ import annotations
@@ -73,14 +76,16 @@ MYRTLE_CONFIGS = {
 
 class MyrtleLSTM(nn.Module):
     """Myrtle's LSTM wrapper: `lstm` (nn.LSTM or HardLSTM) and `dropout`, or, with batch
-    norm, `lstms.{k}` single-layer LSTMs each followed by `batch_norms.{k}`."""
+    norm, `lstms.{k}` single-layer LSTMs (nn.LSTM or, with hard activations, HardLSTM: v1.3's
+    rnn.py builds one CustomLSTM(hard=...) per layer) each followed by `batch_norms.{k}`."""
 
     def __init__(self, input_size, hidden_size, num_layers, dropout, custom, batch_norm):
         super().__init__()
         self.batch_norm = batch_norm
         if batch_norm:
+            layer = HardLSTM if custom else nn.LSTM
             self.lstms = nn.ModuleList(
-                nn.LSTM(input_size if k == 0 else hidden_size, hidden_size)
+                layer(input_size if k == 0 else hidden_size, hidden_size, 1)
                 for k in range(num_layers))
             self.batch_norms = nn.ModuleList(nn.BatchNorm1d(hidden_size)
                                              for _ in range(num_layers))
@@ -161,3 +166,12 @@ class MyrtleRNNT(nn.Module):
         """(T, B, F), (B,), (B, U) -> (logits (B, T', U+1, V), lengths T')."""
         f, lengths = self.encode(x, lengths)
         return self.joint(f, self.predict(labels)), lengths
+
+
+def stages(model: MyrtleRNNT, x: torch.Tensor, lengths: torch.Tensor,
+           labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Stage outputs (see `rnnt_parity.models.stages`): Myrtle reads time-major input."""
+    encodings, out_lengths = model.encode(x.transpose(0, 1), lengths)
+    predictions = model.predict(labels)
+    return {"encoder": encodings, "prediction": predictions,
+            "joint": model.joint(encodings, predictions), "lengths": out_lengths}

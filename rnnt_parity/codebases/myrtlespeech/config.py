@@ -1,8 +1,8 @@
 """myrtlespeech task configs (protobuf text `.config` or binary `.pb`) -> `MyrtlespeechConfig`,
-the pre-processing steps, the model input they make (`rnnt_parity.configs.myrtlespeech_input`)
-and the greedy decoder's limit.
+the pre-processing steps, the model input they make (`model_input` beside this module) and
+the greedy decoder's limit.
 
-Schemas (`rnnt_parity.configs.protos`): `revision` picks the myrtlespeech revision whose
+Schemas (`protos` beside this module): `revision` picks the myrtlespeech revision whose
 protos the file follows; the default is 24d2df3. Its protos and ef42c3f's conflict
 (FullyConnected.dropout is a float at 24d2df3 and a FloatValue at ef42c3f; TrainConfig's
 dataset is field 5 at 24d2df3 and 9 at ef42c3f, behind a learning-rate-scheduler oneof), so
@@ -35,10 +35,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rnnt_parity.codebases.myrtlespeech.model import MyrtlespeechConfig
+from rnnt_parity.codebases.myrtlespeech.model_input import myrtlespeech_model_input
+from rnnt_parity.codebases.myrtlespeech.protos import (
+    REVISIONS,
+    SCHEMAS,
+    message_class,
+    revision_of,
+    schema_of,
+)
 from rnnt_parity.configs.common import ConfigError, NativeConfig
-from rnnt_parity.configs.myrtlespeech_input import myrtlespeech_model_input
-from rnnt_parity.configs.protos import REVISIONS, SCHEMAS, message_class, revision_of, schema_of
-from rnnt_parity.models.myrtlespeech import MyrtlespeechConfig
 
 BINARY_SUFFIXES = (".pb", ".binpb")
 STEP_KINDS = ("mfcc", "lmfb", "spec_augment", "standardize", "context_frames")

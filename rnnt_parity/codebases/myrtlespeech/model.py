@@ -144,3 +144,18 @@ class MyrtlespeechRNNT(nn.Module):
         """(B, C, F, T), (B,), (B, U), (B,) -> (logits (B, T, U+1, V), lengths)."""
         f = self.encode(x).transpose(0, 1)
         return self.joint_net(f, self.predict_net(labels, label_lengths)), lengths
+
+
+def stages(model: MyrtlespeechRNNT, x: torch.Tensor, lengths: torch.Tensor,
+           labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Stage outputs (see `rnnt_parity.models.stages`): canonical feature c*F + f becomes
+    channel c, feature f of myrtlespeech's (B, C, F, T) input; labels are packed full
+    length."""
+    c = model.config
+    channel_major = x.transpose(1, 2).reshape(x.shape[0], c.input_channels, c.input_features,
+                                              x.shape[1])
+    encodings = model.encode(channel_major).transpose(0, 1)
+    full = torch.full((labels.shape[0],), labels.shape[1], device=labels.device)
+    predictions = model.predict_net(labels, full)
+    return {"encoder": encodings, "prediction": predictions,
+            "joint": model.joint_net(encodings, predictions), "lengths": lengths}

@@ -1,5 +1,5 @@
-"""The model input of a myrtlespeech task config's `pre_process_step`s, per revision, and
-the deepspeech-internal (DSI) input that myrtlespeech 45899f7 reproduced.
+"""The model input of a myrtlespeech task config's `pre_process_step`s, per revision (the
+deepspeech-internal input that 45899f7 reproduced is `rnnt_parity.codebases.dsi.model_input`).
 
 Read off MyrtleSoftware/myrtlespeech (src/myrtlespeech/data/preprocess.py, builders/
 pre_process_step.py, builders/speech_to_text.py, model/rnn_t.py). Eval-stage steps run in
@@ -15,8 +15,7 @@ config order on torchaudio.load's (1, N) float32 signal in [-1, 1]:
     context_frames  symmetric windows t-k ... t+k, zeros outside, as (2k+1, F, T); from
                     45899f7 on the step then keeps every 2nd window (0, 2, 4, ...).
 The encoder flattens (C, F, T) channel-major to C*F inputs (`x.view(B, 1, C*F, T)`); the
-reported length is the last dimension's size. DSI (45899f7's port): the same steps, then
-the encoder drops the first of the 5 channels (`x[:, 1:]`, t-2): 4 x 80 = 320 inputs.
+reported length is the last dimension's size.
 """
 
 from __future__ import annotations
@@ -30,11 +29,6 @@ TORCHAUDIO_REVISIONS = ("a7eea9a",)
 REVISIONS = PSF_REVISIONS + TORCHAUDIO_REVISIONS
 DEFAULT_REVISION = "24d2df3"
 """ef42c3f's twin that runs (same preprocessing and model code; its config parses)."""
-DSI_REVISION = "45899f7"
-DSI_STEPS = (("lmfb", "TRAIN_AND_EVAL", {"n_mels": 80, "win_length": 400, "hop_length": 160}),
-             ("standardize", "TRAIN_AND_EVAL", {}),
-             ("context_frames", "TRAIN_AND_EVAL", {"n_context": 2}))
-"""45899f7's rnn_t_en.config pre_process_steps: the input DSI's weights were run on."""
 PSF_WINDOW = {"win_length": 400, "hop_length": 160}
 SAMPLE_RATE = 16000
 """Both LogMelFB versions compute at 16 kHz whatever the audio's rate."""
@@ -110,12 +104,31 @@ def myrtlespeech_model_input(steps, revision: str | None, path: Path,
     return model_input, revision, tuple(notes)
 
 
-def dsi_model_input(steps=None, path: Path = Path("<DSI>")):
-    """(ModelInput, revision, notes) of deepspeech-internal as myrtlespeech 45899f7 fed it:
-    `steps` default to 45899f7's rnn_t_en.config."""
-    model_input, _, notes = myrtlespeech_model_input(steps or DSI_STEPS, DSI_REVISION, path,
-                                                     drop_leading_context=1)
-    if model_input.context != "symmetric" or model_input.context_frames != 2:
-        raise ConfigError(f"{path}: DSI's input is the +-2 context with t-2 dropped; this "
-                          f"config has context {model_input.context_frames}")
-    return model_input, DSI_REVISION, notes
+def read_steps(path: Path, revision: str | None) -> tuple[tuple, list[str]]:
+    """A config's pre_process_steps, read with `revision`'s own schema; where the file does
+    not parse with it (the real 45899f7 and a7eea9a rnn_t_en.config never did: `dropout:
+    0.25`), with the default schema, whose PreProcessStep messages are the same, and a note
+    says so."""
+    from rnnt_parity.codebases.myrtlespeech.config import read_myrtlespeech_config
+
+    try:
+        return read_myrtlespeech_config(path, revision=revision).pre_process_steps, []
+    except ConfigError as error:
+        if revision is None:
+            raise
+        note = (f"{path.name} does not parse with revision {revision}'s own protos "
+                f"({str(error).split(': ', 1)[-1]}); its pre_process_steps were read with the "
+                "default schema, whose PreProcessStep messages are the same")
+        return read_myrtlespeech_config(path).pre_process_steps, [note]
+
+
+def read_myrtlespeech_model_input(path: Path | None, revision: str | None = None):
+    """(ModelInput, sample rate, revision, notes) of a task config's eval pre_process_steps."""
+    from rnnt_parity.codebases.myrtlespeech.protos import revision_of
+
+    if path is None:
+        raise ConfigError("a myrtlespeech task config is needed for its pre_process_steps")
+    revision = None if revision is None else revision_of(revision)
+    steps, notes = read_steps(path, revision)
+    model_input, revision, more = myrtlespeech_model_input(steps, revision, path)
+    return model_input, SAMPLE_RATE, revision, tuple(notes) + more

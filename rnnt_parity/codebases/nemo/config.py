@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnt_parity.codebases.nemo.model import NeMoConfig
 from rnnt_parity.configs.common import (
     ConfigError,
     NativeConfig,
@@ -34,7 +35,6 @@ from rnnt_parity.configs.common import (
     section,
     typed,
 )
-from rnnt_parity.models.nemo import NeMoConfig
 
 INTERPOLATION = re.compile(r"^\$\{([\w.]+)\}$")
 PREDNET_FIELDS = {"pred_hidden", "pred_rnn_layers", "t_max", "dropout", "forget_gate_bias",

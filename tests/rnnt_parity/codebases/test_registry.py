@@ -7,16 +7,13 @@ import dataclasses
 import pytest
 import torch
 
-from rnnt_parity.models.families import (
-    build_with_weights,
-    detect_family,
-    myrtle_from_canonical,
-    nemo_from_canonical,
-)
-from rnnt_parity.models.myrtle import MyrtleRNNT
-from rnnt_parity.models.nemo import NeMoHybridHead
+from rnnt_parity.codebases import build_with_weights, detect_family
+from rnnt_parity.codebases.myrtle.infer import myrtle_from_canonical
+from rnnt_parity.codebases.myrtle.model import MyrtleRNNT
+from rnnt_parity.codebases.nemo.infer import nemo_from_canonical
+from rnnt_parity.codebases.nemo.model import NeMoHybridHead
+from tests.rnnt_parity.codebases.nemo.test_model import SMALL as SMALL_NEMO
 from tests.rnnt_parity.models.helpers import SMALL_MYRTLE
-from tests.rnnt_parity.models.test_nemo import SMALL as SMALL_NEMO
 
 
 @pytest.mark.parametrize(("model", "name"), [(MyrtleRNNT(SMALL_MYRTLE), "myrtle_rnnt"),
@@ -49,5 +46,5 @@ def test_inspection_only_families_cannot_be_built():
 
 
 def test_unknown_family_lists_the_known():
-    with pytest.raises(ValueError, match="unknown model family 'dsi'; known:"):
-        build_with_weights("dsi", None, {})
+    with pytest.raises(ValueError, match="unknown model family 'espnet'; known:"):
+        build_with_weights("espnet", None, {})

@@ -6,20 +6,20 @@ import dataclasses
 
 import torch
 
+from rnnt_parity.codebases.myrtle.model import MyrtleRNNT
+from rnnt_parity.codebases.myrtlespeech.model import MyrtlespeechRNNT
+from rnnt_parity.codebases.nemo.model import NeMoHybridHead
 from rnnt_parity.compare.localise import first_divergent_pair, localise
 from rnnt_parity.mapping import load_map
 from rnnt_parity.mapping.engine import Rule
-from rnnt_parity.models.myrtle import MyrtleRNNT
-from rnnt_parity.models.myrtlespeech import MyrtlespeechRNNT
-from rnnt_parity.models.nemo import NeMoHybridHead
+from tests.rnnt_parity.codebases.myrtlespeech.test_model import SMALL as SMALL_MYRTLESPEECH
+from tests.rnnt_parity.codebases.nemo.test_model import SMALL as SMALL_NEMO
 from tests.rnnt_parity.models.helpers import (
     SMALL_MYRTLE,
     full_length_inputs,
     port_to_canonical,
     randomise,
 )
-from tests.rnnt_parity.models.test_myrtlespeech import SMALL as SMALL_MYRTLESPEECH
-from tests.rnnt_parity.models.test_nemo import SMALL as SMALL_NEMO
 
 
 def test_every_pair_matches_for_correct_ports():

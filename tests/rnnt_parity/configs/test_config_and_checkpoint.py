@@ -10,8 +10,8 @@ from pathlib import Path
 import torch
 
 from rnnt_parity.cli import main
-from rnnt_parity.models.myrtle import MyrtleRNNT
-from rnnt_parity.models.myrtlespeech import MyrtlespeechConfig, MyrtlespeechRNNT
+from rnnt_parity.codebases.myrtle.model import MyrtleRNNT
+from rnnt_parity.codebases.myrtlespeech.model import MyrtlespeechConfig, MyrtlespeechRNNT
 from tests.rnnt_parity.models.helpers import randomise
 
 CONFIGS = Path(__file__).resolve().parents[3] / "fixtures" / "configs"
@@ -88,3 +88,13 @@ def test_a_myrtlespeech_config_and_checkpoint_that_agree(tmp_path, capsys):
     assert main(["inspect", "--config", str(tmp_path / "ms.config"),
                  str(tmp_path / "ms.pt")]) == 2
     assert "input width: config says 240, checkpoint has 400" in capsys.readouterr().err
+
+
+def test_a_statement_contradicting_the_config_file_is_refused(tmp_path, capsys):
+    checkpoint = small_myrtle(tmp_path)
+    (tmp_path / "c.yaml").write_text(SMALL_YAML)
+    assert main(["port", "--to", "canonical", "--config", str(tmp_path / "c.yaml"),
+                 "--assume", "hard_activations=false", str(checkpoint),
+                 str(tmp_path / "c.pt")]) == 2
+    assert "--assume hard_activations=false contradicts" in capsys.readouterr().err
+    assert not (tmp_path / "c.pt").exists()

@@ -59,3 +59,25 @@ def test_a_myrtle_port_fails_only_the_padded_batch_at_the_encoder_and_says_why(t
     assert [c.passed for c in report.checks] == [True, True, False]
     assert "first divergent stage: encoder" in report.checks[2].detail
     assert "StackTime" in report.convention["notes"][0]
+
+
+MYRTLE_TRAINING = DEFAULT_FIXTURE_ROOT / "checkpoints" / "myrtle" / "v1.3.0" / \
+    "hard_lstm.training.pt"
+"""A real Myrtle training checkpoint: it does not say whether its LSTMs are hard."""
+
+
+def test_a_checkpoint_whose_lstm_kind_is_unknown_is_refused_until_stated(tmp_path, capsys):
+    common = ["conform", "model", "rnnt_parity.port:load_model", "--checkpoint",
+              str(MYRTLE_TRAINING), "--out", str(tmp_path / "r")]
+    assert main(common) == 2
+    assert "--assume hard_activations=VALUE" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+    report = conform_model("tests.rnnt_parity.conform.test_model:_hard_lstm_loader",
+                           MYRTLE_TRAINING, assume={"hard_activations": "true"})
+    assert report.checks[0].passed and report.checks[1].passed, report.checks
+
+
+def _hard_lstm_loader(path):
+    from rnnt_parity.port import load_model
+
+    return load_model(path, assume={"hard_activations": "true"})

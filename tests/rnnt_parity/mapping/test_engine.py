@@ -138,3 +138,48 @@ def test_malformed_maps_are_refused(rule, message):
 def test_unknown_map_name_lists_the_known():
     with pytest.raises(ValueError, match="no weight map named 'kaldi'.*myrtle_rnnt_to_canonical"):
         load_map("kaldi")
+
+
+def test_surplus_rows_drop_what_the_source_has_beyond_the_target_and_are_declared():
+    weight_map = one_map({"kind": "drop_rows", "source": "j", "target": "j",
+                          "options": {"rows": "surplus", "at": "end"}, "reason": "durations"})
+    declared = {}
+    out = apply_map(weight_map, {"j": torch.arange(12.0).reshape(6, 2)}, {"j": (4, 2)}, declared)
+    assert torch.equal(out["j"], torch.arange(8.0).reshape(4, 2))
+    assert declared == {"j rows 4-5": "durations"}
+
+
+def test_surplus_rows_need_the_targets_layout_and_never_add_rows():
+    weight_map = one_map({"kind": "drop_rows", "source": "j", "target": "j",
+                          "options": {"rows": "surplus"}, "reason": "durations"})
+    with pytest.raises(MappingError, match="needs the target's expected shape"):
+        apply_map(weight_map, {"j": torch.ones(3, 2)})
+    with pytest.raises(MappingError, match="j has 3 rows, fewer than the target's 4"):
+        apply_map(weight_map, {"j": torch.ones(3, 2)}, {"j": (4, 2)})
+
+
+def test_a_target_pattern_writes_to_the_one_layout_key_it_matches():
+    weight_map = one_map({"kind": "rename", "source": r"fc\.(?P<p>weight)",
+                          "target": r"seq\.[23]\.{p}", "options": {"target_pattern": True}})
+    for index in ("2", "3"):
+        out = apply_map(weight_map, {"fc.weight": torch.ones(1)}, {f"seq.{index}.weight": (1,)})
+        assert set(out) == {f"seq.{index}.weight"}
+
+
+def test_a_target_pattern_matching_no_key_or_several_is_a_problem():
+    weight_map = one_map({"kind": "rename", "source": "w", "target": r"seq\.[23]\.w",
+                          "options": {"target_pattern": True}})
+    with pytest.raises(MappingError, match="matches 2 keys"):
+        apply_map(weight_map, {"w": torch.ones(1)}, {"seq.2.w": (1,), "seq.3.w": (1,)})
+    with pytest.raises(MappingError, match="matches 0 keys"):
+        apply_map(weight_map, {"w": torch.ones(1)}, {"seq.4.w": (1,)})
+    with pytest.raises(MappingError, match="a target pattern needs the target's layout"):
+        apply_map(weight_map, {"w": torch.ones(1)})
+
+
+def test_a_declared_drop_is_reported_with_its_reason():
+    weight_map = one_map({"kind": "drop", "source": r"bn\..*", "reason": "no counterpart"},
+                         {"kind": "rename", "source": "w", "target": "w"})
+    declared = {}
+    apply_map(weight_map, {"bn.mean": torch.ones(1), "w": torch.ones(1)}, declared=declared)
+    assert declared == {"bn.mean": "no counterpart"}

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from reference_impls.models import CanonicalConfig
-from rnnt_parity.models.myrtle import MyrtleConfig
+from rnnt_parity.codebases.myrtle.model import MyrtleConfig
 
 SMALL_MYRTLE = MyrtleConfig(in_feats=12, enc_n_hid=8, enc_pre_rnn_layers=2,
                             enc_post_rnn_layers=2, pred_n_hid=6, pred_rnn_layers=2,
@@ -49,8 +49,8 @@ def port_to_canonical(model: torch.nn.Module, family: str, weight_map=None,
                       config: CanonicalConfig | None = None):
     """`model`'s weights mapped (by `weight_map`, default the family's map) into a canonical
     model of `config` (default the model's own), loaded exactly, in the model's dtype."""
+    from rnnt_parity.codebases.canonical.model import CanonicalRNNT
     from rnnt_parity.mapping import apply_map, load_map
-    from rnnt_parity.models.canonical import CanonicalRNNT
     from rnnt_parity.models.loading import load_exactly
 
     canonical = CanonicalRNNT(config or model.config.canonical())

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from reference_impls.models import CanonicalConfig, encoder_forward, random_parameters
 from reference_impls.rnnt.decode import greedy_decode_batch
+from rnnt_parity.codebases.canonical.model import CanonicalRNNT
+from rnnt_parity.codebases.myrtle.model import MyrtleRNNT
 from rnnt_parity.compare.models import compare_models
-from rnnt_parity.models.canonical import CanonicalRNNT
 from rnnt_parity.models.greedy import as_canonical, greedy_decode
-from rnnt_parity.models.myrtle import MyrtleRNNT
 from tests.rnnt_parity.models.helpers import SMALL_MYRTLE, full_length_inputs, randomise
 
 

@@ -10,13 +10,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from rnnt_parity.codebases.canonical.model import CanonicalRNNT
+from rnnt_parity.codebases.myrtle.model import MyrtleRNNT
 from rnnt_parity.compare.models import compare_canonical_to_oracle, compare_models
 from rnnt_parity.mapping import MappingError, apply_map, load_map
 from rnnt_parity.mapping.engine import Rule, WeightMap
 from rnnt_parity.models import lstm as lstm_module
-from rnnt_parity.models.canonical import CanonicalRNNT
 from rnnt_parity.models.loading import load_exactly
-from rnnt_parity.models.myrtle import MyrtleRNNT
 from tests.rnnt_parity.models.helpers import (
     SMALL_HARD_MYRTLE,
     SMALL_MYRTLE,

@@ -6,8 +6,8 @@ Conventions:
   `src/myrtlespeech/protos/*.proto` (MyrtleSoftware/myrtlespeech): the real package
   (`myrtlespeech.protos`), names, numbers, types, labels, oneofs and enums, so text and
   binary configs parse exactly as there. `<schema>/myrtlespeech.binpb` is protoc's
-  FileDescriptorSet of it (`python -m grpc_tools.protoc -I rnnt_parity/configs/protos/<schema>
-  --descriptor_set_out=rnnt_parity/configs/protos/<schema>/myrtlespeech.binpb
+  FileDescriptorSet of it (in this folder: `python -m grpc_tools.protoc -I <schema>
+  --descriptor_set_out=<schema>/myrtlespeech.binpb
   myrtlespeech.proto`); a test regenerates it and compares.
 - Each schema loads into a DescriptorPool of its own. Generated `*_pb2` modules would share
   protobuf's default pool, which refuses two definitions of `myrtlespeech.protos.FullyConnected`
@@ -16,7 +16,7 @@ Conventions:
 - `REVISIONS` maps each known myrtlespeech commit to its schema: 24d2df3 has its own; ef42c3f,
   45899f7 and a7eea9a share one (their protos are identical). `DEFAULT_REVISION` is
   24d2df3, the only revision whose own rnn_t_en.config parses with its own protos (see
-  `rnnt_parity.configs.myrtlespeech_proto`).
+  `rnnt_parity.codebases.myrtlespeech.config`).
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reference_impls.models import CanonicalConfig, parameter_shapes
+from rnnt_parity.codebases.canonical.model import CanonicalRNNT
 from rnnt_parity.compare.arrays import compare
 from rnnt_parity.compare.models import compare_canonical_to_oracle, oracle_stages, rounded_to
 from rnnt_parity.compare.tolerances import tolerance_for
-from rnnt_parity.models.canonical import CanonicalRNNT
 from rnnt_parity.models.stages import stage_outputs
 from tests.rnnt_parity.models.helpers import inputs, randomise
 

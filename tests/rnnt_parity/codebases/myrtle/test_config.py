@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from rnnt_parity.codebases.myrtle.config import read_myrtle_model_input, read_myrtle_yaml
+from rnnt_parity.codebases.myrtle.infer import infer_myrtle
+from rnnt_parity.codebases.myrtle.model import MYRTLE_CONFIGS, MyrtleRNNT
 from rnnt_parity.configs import ConfigError, config_vs_checkpoint, read_config
-from rnnt_parity.configs.myrtle_yaml import read_myrtle_model_input, read_myrtle_yaml
-from rnnt_parity.models.families import infer_myrtle
-from rnnt_parity.models.myrtle import MYRTLE_CONFIGS, MyrtleRNNT
 
-MYRTLE = Path(__file__).resolve().parents[3] / "fixtures" / "configs" / "myrtle"
+MYRTLE = Path(__file__).resolve().parents[4] / "fixtures" / "configs" / "myrtle"
 V13 = MYRTLE / "v1.3.0"
 V114 = MYRTLE / "v1.14.0"
 CLASSES = {"testing-1023sp": 1024, "base-8703sp": 8704}
@@ -56,10 +56,15 @@ def test_a_v1_14_model_input_is_refused_naming_stats_path():
         read_myrtle_model_input(V114 / "testing-1023sp.yaml")
 
 
-def test_a_v1_3_file_read_as_v1_14_keeps_its_model_but_refuses_hard_activations():
-    with pytest.raises(ConfigError, match=r"unknown field\(s\) in 'rnnt \(v1.14\)': "
-                                          r"\['hard_activation_functions'\]"):
-        read_myrtle_yaml(V13 / "testing-1023sp.yaml", 1024, revision="v1.14")
+def test_a_v1_3_file_read_as_v1_14_drops_hard_activations_as_v1_14_does(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(BASE.replace("custom_lstm: false", "custom_lstm: true")
+                    .replace("hard_activation_functions: false",
+                             "hard_activation_functions: true"))
+    assert read_myrtle_yaml(path, 1024).config.hard_activation_functions
+    native = read_myrtle_yaml(path, 1024, revision="v1.14")
+    assert not native.config.hard_activation_functions
+    assert any("hard_activation_functions is deprecated" in note for note in native.notes)
 
 
 def test_an_unknown_revision_is_refused_listing_the_known():

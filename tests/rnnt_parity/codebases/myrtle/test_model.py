@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from reference_impls.models import encoder_forward
+from rnnt_parity.codebases.canonical.model import CanonicalRNNT
+from rnnt_parity.codebases.myrtle.model import MYRTLE_CONFIGS, MyrtleRNNT
 from rnnt_parity.compare.models import compare_canonical_to_oracle
 from rnnt_parity.mapping import apply_map, load_map
-from rnnt_parity.models.canonical import CanonicalRNNT
-from rnnt_parity.models.myrtle import MYRTLE_CONFIGS, MyrtleRNNT
 from tests.rnnt_parity.models.helpers import (
     SMALL_HARD_MYRTLE,
     SMALL_MYRTLE,

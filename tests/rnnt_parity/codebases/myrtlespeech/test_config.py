@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from google.protobuf import descriptor_pb2, json_format
 
-from rnnt_parity.configs import ConfigError, config_vs_checkpoint, read_config
-from rnnt_parity.configs.myrtlespeech_proto import parse_task_config, read_myrtlespeech_config
-from rnnt_parity.configs.protos import (
+from rnnt_parity.codebases.myrtlespeech.config import parse_task_config, read_myrtlespeech_config
+from rnnt_parity.codebases.myrtlespeech.infer import infer_myrtlespeech
+from rnnt_parity.codebases.myrtlespeech.model import MyrtlespeechConfig, MyrtlespeechRNNT
+from rnnt_parity.codebases.myrtlespeech.protos import (
     SCHEMAS,
     descriptor_set_path,
     message_class,
@@ -22,10 +23,9 @@ from rnnt_parity.configs.protos import (
     proto_path,
     schema_layout,
 )
-from rnnt_parity.models.families import infer_myrtlespeech
-from rnnt_parity.models.myrtlespeech import MyrtlespeechConfig, MyrtlespeechRNNT
+from rnnt_parity.configs import ConfigError, config_vs_checkpoint, read_config
 
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "configs"
+FIXTURES = Path(__file__).resolve().parents[4] / "fixtures" / "configs"
 REAL = FIXTURES / "myrtlespeech"
 RNN_T = REAL / "24d2df3" / "rnn_t_en.config"
 CONFIG = FIXTURES / "myrtlespeech_rnn_t_seed.config"

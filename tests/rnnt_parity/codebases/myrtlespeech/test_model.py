@@ -9,9 +9,9 @@ import torch
 from torch import nn
 
 from rnnt_parity.cli import main
+from rnnt_parity.codebases.myrtlespeech.infer import infer_myrtlespeech
+from rnnt_parity.codebases.myrtlespeech.model import MyrtlespeechConfig, MyrtlespeechRNNT
 from rnnt_parity.compare.models import compare_canonical_to_oracle, compare_models
-from rnnt_parity.models.families import infer_myrtlespeech
-from rnnt_parity.models.myrtlespeech import MyrtlespeechConfig, MyrtlespeechRNNT
 from rnnt_parity.models.stages import stage_outputs
 from tests.rnnt_parity.models.helpers import (
     header_number,

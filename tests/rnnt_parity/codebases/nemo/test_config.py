@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from rnnt_parity.codebases.nemo.infer import infer_nemo
+from rnnt_parity.codebases.nemo.model import NeMoConfig, NeMoHybridHead
 from rnnt_parity.configs import ConfigError, config_vs_checkpoint, read_config
-from rnnt_parity.models.families import infer_nemo
-from rnnt_parity.models.nemo import NeMoConfig, NeMoHybridHead
 
-CONFIG = Path(__file__).resolve().parents[3] / "fixtures" / "configs" / \
+CONFIG = Path(__file__).resolve().parents[4] / "fixtures" / "configs" / \
     "nemo_hybrid_model_config.yaml"
 TEXT = CONFIG.read_text()
 
@@ -72,7 +72,7 @@ def test_bad_nemo_configs_are_refused_naming_the_field(tmp_path, old, new, messa
 # The real model_config.yaml NeMo 3.0.0 wrote (scripts/goldens/nemo_configs.py) and its
 # 8 kHz twin; their preprocessors are checked against NeMo's own output in
 # tests/rnnt_parity/frontends/test_nemo_goldens.py.
-NEMO_FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
+NEMO_FIXTURES = Path(__file__).resolve().parents[4] / "fixtures"
 REAL = NEMO_FIXTURES / "configs" / "nemo" / "hybrid_char_tiny" / "model_config.yaml"
 REAL_8K = NEMO_FIXTURES / "configs" / "nemo" / "hybrid_char_tiny_8k" / "model_config.yaml"
 REAL_NEMO = NEMO_FIXTURES / "models" / "nemo" / "hybrid_char_tiny.nemo"
@@ -138,7 +138,7 @@ def test_nemo_defaults_are_the_nemo_preset():
 
 
 def test_read_nemo_model_input_gives_the_rate_and_revision():
-    from rnnt_parity.configs.nemo_yaml import read_nemo_model_input
+    from rnnt_parity.codebases.nemo.config import read_nemo_model_input
 
     model_input, rate, revision, _ = read_nemo_model_input(REAL_8K)
     assert (rate, revision) == (8000, "3.0")
@@ -146,7 +146,7 @@ def test_read_nemo_model_input_gives_the_rate_and_revision():
 
 
 def test_an_unknown_nemo_revision_is_refused():
-    from rnnt_parity.configs.nemo_yaml import read_nemo_model_input
+    from rnnt_parity.codebases.nemo.config import read_nemo_model_input
 
     with pytest.raises(ConfigError, match=r"unknown NeMo revision '2.0'; known: \['3.0'\]"):
         read_nemo_model_input(REAL, "2.0")

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from rnnt_parity.cli import main
+from rnnt_parity.codebases.nemo.infer import infer_nemo
+from rnnt_parity.codebases.nemo.model import NeMoConfig, NeMoHybridHead
 from rnnt_parity.compare.models import compare_canonical_to_oracle, compare_models
-from rnnt_parity.models.families import infer_nemo
-from rnnt_parity.models.nemo import NeMoConfig, NeMoHybridHead
 from tests.rnnt_parity.models.helpers import (
     inputs,
     key_file_sections,
@@ -99,8 +99,8 @@ def write_nemo(path: Path, state: dict, with_weights: bool = True) -> None:
 def test_port_a_nemo_archive_to_canonical_and_back(tmp_path):
     model = randomise(NeMoHybridHead(SMALL))
     write_nemo(tmp_path / "m.nemo", model.state_dict())
-    assert main(["port", "--to", "canonical", str(tmp_path / "m.nemo"),
-                 str(tmp_path / "c.pt")]) == 0
+    assert main(["port", "--to", "canonical", "--assume", "joint_activation=relu",
+                 str(tmp_path / "m.nemo"), str(tmp_path / "c.pt")]) == 0
     assert main(["port", "--to", "nemo", str(tmp_path / "c.pt"), str(tmp_path / "n.pt")]) == 0
     back = torch.load(tmp_path / "n.pt", weights_only=True)
     assert all(torch.equal(back["state_dict"][k], v) for k, v in model.state_dict().items())
@@ -114,7 +114,7 @@ def test_a_nemo_archive_without_weights_is_refused(tmp_path, capsys):
 
 
 def test_myrtle_cannot_become_nemo(tmp_path, capsys):
-    from rnnt_parity.models.myrtle import MyrtleRNNT
+    from rnnt_parity.codebases.myrtle.model import MyrtleRNNT
     from tests.rnnt_parity.models.helpers import SMALL_MYRTLE
 
     torch.save(MyrtleRNNT(SMALL_MYRTLE).state_dict(), tmp_path / "m.pt")
