@@ -10,8 +10,9 @@
                                  --out DIR AUDIO...
     rnnt-parity inspect CKPT [--family NAME] [--ema] [--assume NAME=VALUE ...] [--config C]
     rnnt-parity port --to FAMILY [--from FAMILY] IN OUT [--no-verify] [--force] [--ema]
-                     [--drop-ctc-head]
+                     [--drop-ctc-head] [--precision float32|bfloat16|float16 ...]
     rnnt-parity compare A B [--family-a NAME] [--family-b NAME] [--padded] [--assume N=V]
+                        [--precision P ...] [--json OUT.json] [--force]
     rnnt-parity compare A --against OUT.npz --inputs IN.npz
     rnnt-parity forward CKPT --inputs IN.npz --out OUT.npz [--family F] [--config C] [--ema]
                         [--dtype float64|float32] [--assume N=V ...]
@@ -183,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     port.add_argument("--force", action="store_true", help="overwrite OUT")
     port.add_argument("--drop-ctc-head", action="store_true",
                       help="leave a hybrid's CTC head behind (targets without one: Myrtle)")
+    _precision_option(port)
     _checkpoint_reading_options(port)
 
     forward = commands.add_parser(
@@ -216,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--config-b", type=Path, help="B's native config")
     models.add_argument("--padded", action="store_true",
                         help="make the second utterance half length (checks padding)")
+    models.add_argument("--json", type=Path, metavar="OUT.json",
+                        help="write every verdict (stage, precision, region, largest error, "
+                             "its index and values, bound and rule) as JSON")
+    models.add_argument("--force", action="store_true", help="overwrite --json")
+    _precision_option(models)
     _assume_options(models)
 
     _wer_drift_parser(commands)
@@ -429,6 +436,13 @@ def run_check(args) -> int:
     return 1 if failed else 0
 
 
+def _precision_option(parser) -> None:
+    parser.add_argument(
+        "--precision", action="append", default=[], choices=("float32", "bfloat16", "float16"),
+        help="also verify in this precision, under a bound measured on the same models "
+             "(repeatable; float64 and the weights' own precision always run)")
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -446,7 +460,8 @@ def main(argv=None) -> int:
 
             port_checkpoint(args.source, args.target, args.to_family, args.from_family,
                             args.verify, args.force, args.ema, _statements(args),
-                            config=args.config, drop_ctc_head=args.drop_ctc_head)
+                            config=args.config, drop_ctc_head=args.drop_ctc_head,
+                            precisions=args.precision)
             return 0
         if args.command == "forward":
             from rnnt_parity.forward import forward_checkpoint
@@ -464,12 +479,19 @@ def main(argv=None) -> int:
                                      args.family_a, args.config_a, assume=_statements(args))
             return 0 if report.first_divergence is None else 1
         if args.command == "compare":
+            from rnnt_parity.files import refuse_to_overwrite, write_json_atomically
             from rnnt_parity.port import compare_checkpoints
 
+            if args.json is not None:
+                refuse_to_overwrite(args.json, args.force)
             report = compare_checkpoints(args.checkpoint_a, args.checkpoint_b, args.family_a,
                                          args.family_b, args.padded, config_a=args.config_a,
-                                         config_b=args.config_b, assume=_statements(args))
-            return 0 if report.first_divergence is None else 1
+                                         config_b=args.config_b, assume=_statements(args),
+                                         precisions=args.precision)
+            if args.json is not None:
+                write_json_atomically(args.json, report.as_json(), args.force)
+                print(f"wrote {args.json}")
+            return 0 if report.passed else 1
         if args.command == "wer-drift":
             return run_wer_drift(args)
         if args.command == "conform":

@@ -33,3 +33,11 @@ def atomic_output(path: Path, force: bool = False) -> Iterator[Path]:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def write_json_atomically(path: Path, record, force: bool = False) -> None:
+    """`record` as indented strict JSON (no NaN or Infinity literals) at `path`, atomically."""
+    import json
+
+    with atomic_output(path, force) as temporary:
+        temporary.write_text(json.dumps(record, indent=2, default=str, allow_nan=False) + "\n")

@@ -2,18 +2,21 @@
 family through the canonical layout, prove the port, write it atomically, or compare two
 checkpoints stage by stage.
 
-Verification (on by default) builds the source model on the source weights and the target
-model on the mapped weights and compares them stage by stage (`compare_models`: encoder,
-prediction, joint logits, RNN-T loss) on random inputs with every utterance full length; a
-failed verification raises before anything is written. Beside OUT goes OUT.provenance.json:
-source file and sha256, container, families, maps (name and version), inferred config and
-what was assumed, verification errors per stage, dropped entries with reasons, versions.
+Verification (on by default, `rnnt_parity.compare.verification`) builds the source model
+and the target model and compares them stage by stage (encoder, prediction, joint and CTC
+logits, RNN-T loss) on random inputs and on the speech fixtures, every utterance full
+length: first in float64 (the map applied to the float64 source; a map is exact, so this is
+where a port is judged), then in the weights' own precision under a bound measured on the
+same models and inputs; a failed verification raises before anything is written. Beside
+OUT goes OUT.provenance.json: source file and sha256, container, families, maps (name and
+version), inferred config and what was assumed, every verdict of the verification (stage,
+precision, region, largest error with its index and values, bound and rule), dropped
+entries with reasons, versions.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import platform
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,13 +39,19 @@ from rnnt_parity.codebases import (
     family,
 )
 from rnnt_parity.codebases.shape_check import shape_problems
-from rnnt_parity.compare.models import StageReport, compare_models
+from rnnt_parity.compare.verification import (
+    Side,
+    Verification,
+    input_batches,
+    lowest_precision,
+    random_inputs,
+    side_of,
+    verify_sides,
+)
 from rnnt_parity.configs import config_vs_checkpoint, read_config
-from rnnt_parity.files import atomic_output, refuse_to_overwrite
+from rnnt_parity.files import refuse_to_overwrite, write_json_atomically
 from rnnt_parity.mapping import MappingError
 from rnnt_parity.mapping.through_canonical import ORIGIN_EXTRA, map_to, origin_fields
-
-VERIFY_BATCH, VERIFY_FRAMES, VERIFY_LABELS = 2, 12, 3
 
 
 @dataclass(frozen=True)
@@ -213,41 +222,38 @@ def format_inspection(inspection: Inspection, path: Path) -> str:
     return "\n".join(lines)
 
 
-def verify(source: str, source_config, source_state, target: str, target_config,
-           target_state, seed: int = 0, full_length: bool = True) -> StageReport:
-    """Compare the two models on random inputs (labels avoid blank); every utterance full
-    length unless `full_length` is False (then every utterance but the first has an odd
-    length of about half: padding is exercised, and odd lengths meet time stacking)."""
-    a = build_with_weights(source, source_config, source_state)
-    b = build_with_weights(target, target_config, target_state)
-    interface = family(source).interface(source_config)
-    other = family(target).interface(target_config)
+def verify(a: Side, b: Side, precisions=(), full_length: bool = True,
+           judged=None) -> Verification:
+    """b against a on the random batch (full length, or padded: see `random_inputs`) and
+    the speech batch, in float64 and in each stored precision and each of `precisions`;
+    `judged` (default: all of them) decides the verdict."""
+    interface = family(a.family).interface(a.config)
+    other = family(b.family).interface(b.config)
     if other.input_features != interface.input_features:
         raise ValueError(f"the models read {interface.input_features} and "
                          f"{other.input_features} input features: not comparable")
-    return compare_models(a, b, *verification_inputs(interface, seed, full_length),
-                          family(source).blank(source_config),
-                          family(target).blank(target_config))
-
-
-def verification_inputs(config, seed: int = 0, full_length: bool = True):
-    """Random canonical inputs (features, lengths, labels avoiding blank) for a model with
-    `config`'s input_features, vocab_size and blank (an `Interface` or a canonical config);
-    see `verify` for the lengths."""
-    rng = np.random.default_rng(seed)
-    features = rng.standard_normal((VERIFY_BATCH, VERIFY_FRAMES, config.input_features))
-    lengths = np.full(VERIFY_BATCH, VERIFY_FRAMES)
+    reduced = [p for p in dict.fromkeys([a.stored_precision, b.stored_precision, *precisions])
+               if p != "float64"]
+    batches, notes = input_batches(interface, full_length)
     if not full_length:
-        lengths[1:] = VERIFY_FRAMES // 2 + 1
-    symbols = [v for v in range(config.vocab_size) if v != config.blank]
-    return features, lengths, rng.choice(symbols, (VERIFY_BATCH, VERIFY_LABELS))
+        batches = batches[:1]
+    everything = ["float64", *reduced]
+    return verify_sides(a, b, batches, everything, everything if judged is None else judged,
+                        notes=notes)
+
+
+def float64_copy(state: dict) -> dict:
+    return {k: v.double() if v.is_floating_point() else v for k, v in state.items()}
 
 
 def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str | None = None,
                     verify_port: bool = True, force: bool = False, ema: bool = False,
                     assume: dict[str, str] | None = None, out=print,
-                    config: Path | None = None, drop_ctc_head: bool = False) -> dict:
-    """Port a checkpoint; returns the provenance record (also written beside OUT)."""
+                    config: Path | None = None, drop_ctc_head: bool = False,
+                    precisions=()) -> dict:
+    """Port a checkpoint; returns the provenance record (also written beside OUT).
+    `precisions`: reduced precisions verified (and judged) besides float64 and the
+    weights' own."""
     provenance_path = out_path.with_name(out_path.name + ".provenance.json")
     for path in (out_path, provenance_path):
         refuse_to_overwrite(path, force)
@@ -269,12 +275,18 @@ def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str 
         out(f"set aside: {describe_set_aside(set_aside)}")
     report = None
     if verify_port:
-        report = verify(source, inspection.inferred.config, inspection.state, target,
-                        target_config, state)
-        out(f"verification: {report.describe()}")
+        source_exact = float64_copy(inspection.state)
+        exact = map_to(source_exact, source, target, inspection.inferred.config,
+                       drop_ctc_head, origin, {})[0]
+        report = verify(Side(source, inspection.inferred.config, source_exact,
+                             inspection.state),
+                        Side(target, target_config, exact, state), precisions)
+        for line in report.lines():
+            out(line)
+        out(f"verification: {report.summary()}")
         if report.first_divergence is not None:
             raise ValueError(f"verification failed at {report.first_divergence}: "
-                             f"{report.describe()}; nothing written")
+                             f"{report.summary()}; nothing written")
     extras = dict(inspection.checkpoint.extras)
     extras.pop(CONFIG_EXTRA, None)
     extras.pop(STATED_EXTRA, None)
@@ -296,10 +308,7 @@ def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str 
         "stated": inspection.inferred.stated,
         "restored_from_origin": origin_fields(target, origin),
         "maps": [{"name": m.name, "version": m.version} for m in maps],
-        "verification": None if report is None else {
-            stage: {"passed": c.passed, "max_abs": c.max_abs, "max_rel": c.max_rel,
-                    "tolerance": c.tolerance.name}
-            for stage, c in report.comparisons.items()},
+        "verification": None if report is None else report.as_json(),
         "carried_extras": sorted(extras),
         "dropped": {**inspection.checkpoint.dropped, **set_aside, **declared,
                     **({"ctc.*": "--drop-ctc-head"} if drop_ctc_head else {})},
@@ -307,8 +316,7 @@ def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str 
                      "python": platform.python_version()},
     }
     write_checkpoint(out_path, state, extras, force=force)
-    with atomic_output(provenance_path, force) as temporary:
-        temporary.write_text(json.dumps(provenance, indent=2, default=str) + "\n")
+    write_json_atomically(provenance_path, provenance, force)
     out(f"wrote {out_path} and {provenance_path.name}")
     return provenance
 
@@ -325,8 +333,11 @@ def describe_set_aside(outside: dict[str, str]) -> str:
 def compare_checkpoints(path_a: Path, path_b: Path, family_a: str | None = None,
                         family_b: str | None = None, padded: bool = False, out=print,
                         config_a: Path | None = None, config_b: Path | None = None,
-                        assume: dict[str, str] | None = None) -> StageReport:
-    """Build both checkpoints' models and compare them stage by stage; print the report."""
+                        assume: dict[str, str] | None = None, precisions=()) -> Verification:
+    """Build both checkpoints' models and compare them stage by stage in float64 and in
+    their stored precisions (and `precisions`); print the report. Checkpoints stored in
+    different precisions are judged in the lower one (float64 then compares two roundings
+    of the weights, and is reported only)."""
     a = inspect_checkpoint(path_a, family_a, assume=assume, config=config_a, only_its_own=True,
                            family_flag="--family-a")
     b = inspect_checkpoint(path_b, family_b, assume=assume, config=config_b, only_its_own=True,
@@ -338,13 +349,20 @@ def compare_checkpoints(path_a: Path, path_b: Path, family_a: str | None = None,
                          "weights cannot show")
     a.require_usable(str(path_a))
     b.require_usable(str(path_b))
-    report = verify(a.family, a.inferred.config, a.state, b.family,
-                    b.inferred.config, b.state, full_length=not padded)
+    side_a = side_of(a.family, a.inferred.config, a.state)
+    side_b = side_of(b.family, b.inferred.config, b.state)
+    stored = {side_a.stored_precision, side_b.stored_precision}
+    judged = None
+    if len(stored) > 1:
+        judged = [lowest_precision(stored), *precisions]
+        out(f"note: a is stored in {side_a.stored_precision} and b in "
+            f"{side_b.stored_precision}: float64 compares two roundings of the weights and "
+            f"is reported only; judged in {judged[0]}")
+    report = verify(side_a, side_b, precisions, full_length=not padded, judged=judged)
     out(f"a: {path_a} ({a.family}); b: {path_b} ({b.family})")
-    for stage, comparison in report.comparisons.items():
-        out(f"  {stage:<10} {'pass' if comparison.passed else 'FAIL':<4}  max abs "
-            f"{comparison.max_abs:.3e}  max rel {comparison.max_rel:.3e}  "
-            f"({comparison.tolerance.name})")
+    for line in report.lines():
+        out(line)
+    out(report.summary())
     divergence = report.first_divergence
     out("no stage diverges" if divergence is None else f"first divergence: {divergence}")
     if divergence is not None and not padded:
@@ -358,13 +376,17 @@ def compare_checkpoints(path_a: Path, path_b: Path, family_a: str | None = None,
 
 def localise_checkpoints(a: Inspection, b: Inspection):
     """The first divergent module pair between a (when a has module correspondences) and
-    b's weights ported to canonical; None when a's family has no correspondences."""
+    b's weights ported to canonical, both in float64; None when a's family has no
+    correspondences."""
     from rnnt_parity.compare.localise import first_divergent_pair, localise
     from rnnt_parity.models.greedy import as_canonical
 
     if not family(a.family).correspondences:
         return None
-    model = build_with_weights(a.family, a.inferred.config, a.state)
-    other = as_canonical(build_with_weights(b.family, b.inferred.config, b.state))
+    model = build_with_weights(a.family, a.inferred.config, float64_copy(a.state))
+    other = as_canonical(build_with_weights(b.family, b.inferred.config,
+                                            float64_copy(b.state)))
     canonical = family(a.family).to_canonical_config(a.inferred.config)
-    return first_divergent_pair(localise(model, other, *verification_inputs(canonical)))
+    batch = random_inputs(canonical)
+    return first_divergent_pair(localise(model, other, batch.features, batch.lengths,
+                                         batch.labels))

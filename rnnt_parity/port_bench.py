@@ -3,7 +3,8 @@
 Writes a checkpoint of the chosen model (random weights) to a temporary folder, then, in a
 fresh child process, times `inspect_checkpoint` + `port_checkpoint` (to canonical,
 verification on) and samples its peak extra resident memory, reported against the
-checkpoint's size. Targets: at most 15 s and 3x the checkpoint.
+checkpoint's size. Targets: at most 15 s, and 5x the checkpoint: 3x for reading, mapping and
+writing, and 2x for the float64 copy of the weights that verification runs on.
 
     base-8703sp, testing-1023sp, ...   a Myrtle training checkpoint (MYRTLE_CONFIGS)
     nemo-fastconformer-hybrid-large    a .nemo archive laid out as NeMo's
@@ -137,5 +138,6 @@ def run_port_benchmark(config_name: str = "base-8703sp", out=print) -> dict:
     out(f"{config_name}: checkpoint {size / 2**20:.0f} MB; inspect + port + verify "
         f"{result['seconds']:.2f} s, peak extra memory {result['peak_extra_bytes'] / 2**20:.0f} "
         f"MB ({result['peak_extra_bytes'] / size:.2f}x the checkpoint)")
-    out("targets: at most 15 s and 3x the checkpoint")
+    out("targets: at most 15 s and 5x the checkpoint (3x, and 2x for the float64 copy of "
+        "the weights verification runs on)")
     return result

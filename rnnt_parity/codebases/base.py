@@ -67,6 +67,19 @@ class Interface:
 
 
 @dataclass(frozen=True)
+class TimeStacking:
+    """How a codebase's encoder stacks `factor(config)` frames into one: the last stacked
+    frame of an utterance whose length is not a multiple of the factor reaches past the
+    utterance's end, and `past_the_end` says what it finds there. Two codebases that stack
+    alike but find different things there (`convention`) legitimately differ at that frame
+    of a shorter utterance in a padded batch, and only there."""
+
+    convention: str
+    past_the_end: str
+    factor: Callable[[object], int]
+
+
+@dataclass(frozen=True)
 class Codebase:
     """How to recognise, infer, build, run and convert one codebase's models.
 
@@ -109,6 +122,8 @@ class Codebase:
     statements_of: Callable[[object], dict[str, str]] | None = None
     """The `unreadable` properties of a config, as statements (`port` writes them into the
     checkpoints it writes, `STATED_EXTRA`, so that they read back without statements)."""
+    time_stacking: TimeStacking | None = None
+    """How the encoder stacks frames (None: it does not)."""
 
     def interface(self, config) -> Interface:
         """What the model reads and emits (`interface_of`, default: read off its canonical

@@ -18,7 +18,12 @@ class Comparison:
         max_rel: largest |actual - expected| / |expected| over the same elements (0/0 = 0).
         worst_index: index of the element with the largest excess over its limit.
         passed: every element within its limit, and non-finite values equal where they occur.
-        tolerance: the tolerance applied.
+        tolerance: the tolerance applied (for a measured bound, the rule it was measured by).
+        largest_index: index of the largest |actual - expected| (NaN against a number counts
+            as infinite); `actual_there`, `expected_there` and `limit_there` are the two
+            values and the limit at that element.
+        of_magnitude: largest |actual - expected| / max(1e-300, m_b) over elements, m_b the
+            magnitude of the element's utterance (NaN when no magnitudes were given).
     """
 
     max_abs: float
@@ -26,6 +31,23 @@ class Comparison:
     worst_index: tuple[int, ...]
     passed: bool
     tolerance: Tolerance
+    largest_index: tuple[int, ...] = ()
+    actual_there: float = float("nan")
+    expected_there: float = float("nan")
+    limit_there: float = float("nan")
+    of_magnitude: float = float("nan")
+
+    def as_json(self) -> dict:
+        """Plain JSON (non-finite numbers as strings: strict parsers reject Infinity)."""
+        return {"passed": self.passed, "max_abs": _number(self.max_abs),
+                "max_rel": _number(self.max_rel), "of_peak": _number(self.of_magnitude),
+                "largest_at": list(self.largest_index), "actual": _number(self.actual_there),
+                "expected": _number(self.expected_there), "limit": _number(self.limit_there),
+                "tolerance": self.tolerance.name, "rule": self.tolerance.describe()}
+
+
+def _number(value: float):
+    return float(value) if np.isfinite(value) else str(value)
 
 
 def rnnt_magnitudes(logits, logit_lengths, target_lengths, losses) -> np.ndarray:
@@ -60,6 +82,16 @@ def _magnitudes(losses, regions) -> np.ndarray:
     return magnitudes
 
 
+def utterance_values(values, shape: tuple[int, ...], batch_axis: int = 0) -> np.ndarray:
+    """Per-utterance `values` `(B,)` broadcast to `shape` (for a 0-d shape, their largest)."""
+    values = np.abs(np.asarray(values, dtype=np.float64).reshape(-1))
+    if not shape:
+        return np.asarray(values.max(initial=0.0))
+    layout = [1] * len(shape)
+    layout[batch_axis] = -1
+    return values.reshape(layout) * np.ones(shape)
+
+
 def utterance_scale(magnitudes, shape: tuple[int, ...], batch_axis: int = 0) -> np.ndarray:
     """max(1, |magnitude_b|) broadcast to `shape`, whose axis `batch_axis` is the batch.
 
@@ -67,20 +99,17 @@ def utterance_scale(magnitudes, shape: tuple[int, ...], batch_axis: int = 0) -> 
     """
     scale = np.maximum(1.0, np.abs(np.asarray(magnitudes, dtype=np.float64).reshape(-1)))
     scale[~np.isfinite(scale)] = 1.0
-    if not shape:
-        return np.asarray(scale.max())
-    layout = [1] * len(shape)
-    layout[batch_axis] = -1
-    return scale.reshape(layout) * np.ones(shape)
+    return utterance_values(scale, shape, batch_axis)
 
 
 def compare(actual, expected, tolerance: Tolerance, magnitudes=None,
-            batch_axis: int = 0) -> Comparison:
+            batch_axis: int = 0, limits=None) -> Comparison:
     """Compare two arrays of one shape.
 
     `magnitudes` (per utterance: the losses, or `rnnt_magnitudes`) is needed when the
     tolerance is scaled; `batch_axis` of a non-scalar array is the batch (1 for CTC's
-    `(T, B, C)`).
+    `(T, B, C)`). `limits` (per utterance, `(B,)`) replaces the tolerance's formula by a
+    measured absolute limit; `tolerance` then only names its rule.
 
     Non-finite elements pass only where both arrays hold the same value (NaN matches NaN).
     """
@@ -88,7 +117,9 @@ def compare(actual, expected, tolerance: Tolerance, magnitudes=None,
     expected = np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:
         raise ValueError(f"shape mismatch: actual {actual.shape} vs expected {expected.shape}")
-    if tolerance.scaled:
+    if limits is not None:
+        scale = utterance_values(limits, expected.shape, batch_axis if expected.ndim else 0)
+    elif tolerance.scaled:
         if magnitudes is None:
             raise ValueError(f"tolerance {tolerance.name} is scaled: pass magnitudes")
         scale = utterance_scale(magnitudes, expected.shape, batch_axis if expected.ndim else 0)
@@ -101,14 +132,25 @@ def compare(actual, expected, tolerance: Tolerance, magnitudes=None,
         diff = np.where(matched, 0.0, np.abs(actual - expected))
         diff = np.where(np.isnan(diff), np.inf, diff)
         size = np.where(np.isfinite(expected), np.abs(expected), 0.0)
-        limit = tolerance.atol * scale + tolerance.rtol * size
+        limit = scale if limits is not None else tolerance.atol * scale + tolerance.rtol * size
+        limit = np.broadcast_to(limit, expected.shape)
         rel = np.where(diff == 0, 0.0, diff / np.abs(expected))
+        of_magnitude = float("nan") if magnitudes is None or not diff.size else float(np.max(
+            diff / np.maximum(1e-300, utterance_values(
+                magnitudes, expected.shape, batch_axis if expected.ndim else 0)),
+            initial=0.0))
     excess = diff - limit
     worst = np.unravel_index(int(np.argmax(excess)), excess.shape) if excess.size else ()
+    largest = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
     return Comparison(
         max_abs=float(diff.max()) if diff.size else 0.0,
         max_rel=float(np.nanmax(rel)) if rel.size else 0.0,
         worst_index=tuple(int(i) for i in worst),
         passed=bool(np.all(excess <= 0)),
         tolerance=tolerance,
+        largest_index=tuple(int(i) for i in largest),
+        actual_there=float(actual[largest]) if diff.size else float("nan"),
+        expected_there=float(expected[largest]) if diff.size else float("nan"),
+        limit_there=float(limit[largest]) if diff.size else float("nan"),
+        of_magnitude=of_magnitude,
     )

@@ -179,19 +179,33 @@ TOLERANCES: dict[tuple[str, str, str], Tolerance] = {
 @dataclass(frozen=True)
 class SpreadTolerance:
     """A bound measured on each input rather than fixed: `factor` times the largest
-    |float32 - float64| of this project's own pipeline on that same input (the size float32
-    rounding reaches there), plus `floor_eps` eps32 times the input's largest |value|."""
+    |reduced - float64| spread measured on that same input (the size the precision's
+    rounding reaches there), plus `floor_eps` epsilons of the precision (`eps`) times the
+    input's largest |value|."""
 
     name: str
     factor: float
     floor_eps: float
     reason: str
+    eps: float = EPS32
+    precision: str = "float32"
 
-    def bound(self, spread: float, peak: float) -> float:
-        return self.factor * spread + self.floor_eps * EPS32 * max(1.0, peak)
+    def bound(self, spread, peak):
+        return self.factor * spread + self.floor_eps * self.eps * np.maximum(1.0, peak)
 
     def describe(self) -> str:
-        return f"{self.factor:g} x own float32 spread + {self.floor_eps:g} eps32*max(1,m)"
+        return (f"{self.factor:g} x the measured {self.precision} spread + "
+                f"{self.floor_eps:g} eps_{self.precision}*max(1,m)")
+
+
+def _model_spread(precision: str, eps: float) -> SpreadTolerance:
+    return SpreadTolerance(
+        f"model.{precision}.measured_spread", 4.0, 1.0,
+        f"each model run with its weights in {precision} and in float64 on the same inputs; "
+        "a port exact in float64 differs from its source by at most the sum of the two "
+        "spreads (triangle inequality), so 4 x the larger is twice that guarantee; the floor "
+        f"(1 eps_{precision} of the peak) covers stages whose spread is 0 (exact lookups)",
+        eps, precision)
 
 
 SPREAD_TOLERANCES: dict[tuple[str, str], SpreadTolerance] = {
@@ -201,6 +215,9 @@ SPREAD_TOLERANCES: dict[tuple[str, str], SpreadTolerance] = {
         "far below a frame's peak carry float32 FFT rounding (1.4e-3 seen on a chirp's "
         "lowest band); the real code's error was 0.2 to 1.8x our own float32 spread on 16 "
         "Myrtle utterances"),
+    ("float32", "model.forward"): _model_spread("float32", EPS32),
+    ("bfloat16", "model.forward"): _model_spread("bfloat16", EPS_BF16),
+    ("float16", "model.forward"): _model_spread("float16", EPS16),
 }
 
 

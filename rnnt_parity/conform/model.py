@@ -9,30 +9,36 @@ family's layout adapter (`stage_outputs`). Checks:
                    skipped, as `load_state_dict(strict=False)` allows, or a bias it dropped,
                    is named)
     forward        random inputs, every utterance full length, then a padded batch: encoder,
-                   prediction, joint, CTC head and loss under `model.forward`, the first
-                   divergent stage named
+                   prediction, joint, CTC head and loss, first with a float64 copy of the
+                   model (`model.float64.forward`: the loaded function must be the
+                   checkpoint's exactly), then the model as loaded, under a bound measured
+                   from its own spread against that float64 copy
+                   (`rnnt_parity.compare.verification`); the first divergent stage named.
+                   In the padded batch a divergence the family documents (Myrtle's StackTime
+                   reads the padded batch) is explained, with the verdict elsewhere.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import torch
 
 from rnnt_parity.codebases import family, family_of
-from rnnt_parity.compare.models import compare_stage_outputs, oracle_stages, rounded_to
-from rnnt_parity.compare.tolerances import tolerance_for
+from rnnt_parity.compare.models import oracle_stages
+from rnnt_parity.compare.verification import (
+    Verification,
+    batch_reports,
+    explained_frames,
+    random_inputs,
+    stage_arrays,
+)
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded, raised
 from rnnt_parity.conform.targets import load_callable
 from rnnt_parity.models.stages import stage_outputs
-from rnnt_parity.port import inspect_checkpoint, map_to, verification_inputs
+from rnnt_parity.port import inspect_checkpoint, map_to
 
-KNOWN_PADDING_BEHAVIOUR = {
-    "myrtle_rnnt": "Myrtle's StackTime shifts over the padded batch: a shorter odd-length "
-                   "utterance's last stacked frame reads a padding frame, so the padded-batch "
-                   "forward check fails at the encoder (the codebase's behaviour, not a port "
-                   "error; the full-length check is the port's)"}
-"""Family -> what its own codebase does with padded batches that the oracle does not."""
 WEIGHTS_CHECK = "the model holds the checkpoint's weights, key by key"
 
 
@@ -61,24 +67,46 @@ def weights_check(model: torch.nn.Module, model_family: str, inspection) -> Chec
     return CheckOutcome(name, not problems, detail="; ".join(problems))
 
 
+def float64_copy_of(model: torch.nn.Module) -> torch.nn.Module:
+    """A float64 copy of the model (hooks included); ValueError when it cannot be made."""
+    try:
+        return copy.deepcopy(model).double()
+    except Exception as error:  # the implementation under test may raise anything
+        raise ValueError(f"the model cannot be copied to float64 ({type(error).__name__}: "
+                         f"{error}); rnnt-parity verifies a model in float64 first") from None
+
+
+def forward_verification(model, model_family: str, params: dict, config,
+                         full_length: bool) -> Verification:
+    """The model (as loaded, and its float64 copy) against the oracle in float64."""
+    batch = random_inputs(config, full_length=full_length)
+    precision = str(next(model.parameters()).dtype).removeprefix("torch.")
+    blank = family(model_family).blank(model.config)
+    expected = oracle_stages(params, config, batch.features, batch.lengths, batch.labels)
+    outputs = {("a", "float64"): stage_arrays(expected, batch.labels, config.blank)}
+    runs = {"float64": float64_copy_of(model), precision: model}
+    for name, run in runs.items():
+        outputs[("b", name)] = stage_arrays(
+            stage_outputs(run, batch.features, batch.lengths, batch.labels), batch.labels,
+            blank)
+    explanation = explained_frames(("canonical", config), (model_family, model.config), batch,
+                                   outputs[("a", "float64")]["encoder"].shape[1])
+    return Verification(tuple(batch_reports(batch, outputs, list(runs), list(runs),
+                                            explanation)))
+
+
 def forward_check(model, model_family: str, params: dict, config, full_length: bool
                   ) -> CheckOutcome:
-    name = forward_name(full_length)
-    parameter = next(model.parameters())
-    dtype = str(parameter.dtype).removeprefix("torch.")
-    features, lengths, labels = verification_inputs(config, seed=0, full_length=full_length)
-    rounded = rounded_to(features, parameter.dtype)
-    expected = oracle_stages(params, config, rounded, lengths, labels)
-    actual = stage_outputs(model, rounded, lengths, labels)
-    expected["joint_own"], actual["joint_own"] = expected["joint"], actual["joint"]
-    report = compare_stage_outputs(
-        expected, actual, tolerance_for(dtype, parameter.device.type, "model.forward"),
-        config.blank, family(model_family).blank(model.config), labels, labels)
-    first = report.first_divergence
-    worst = max((c.max_abs for c in report.comparisons.values()), default=0.0)
-    return CheckOutcome(name, first is None, max_abs_loss=worst,
-                        detail="" if first is None else
-                        f"first divergent stage: {first}; {report.describe()}")
+    verification = forward_verification(model, model_family, params, config, full_length)
+    first = verification.first_divergence
+    worst = max((c.max_abs for r in verification.reports if r.judged
+                 for stage, c in r.comparisons.items() if stage not in r.explained),
+                default=0.0)
+    return CheckOutcome(forward_name(full_length), first is None, max_abs_loss=worst,
+                        detail="; ".join([verification.summary(), *(
+                            f"explained at {e}" for e in verification.explanations())])
+                        if first is None else
+                        f"first divergent stage: {first}; " + "\n".join(verification.lines()))
 
 
 def conform_model(target: str, checkpoint: Path, family_name: str | None = None,
@@ -104,8 +132,6 @@ def conform_model(target: str, checkpoint: Path, family_name: str | None = None,
         report.checks.append(raised("load the checkpoint", error))
         return report
     report.convention["model family"] = model_family
-    if model_family in KNOWN_PADDING_BEHAVIOUR:
-        report.convention["notes"] = [KNOWN_PADDING_BEHAVIOUR[model_family]]
     model.eval()
     report.checks += [
         guarded(WEIGHTS_CHECK,

@@ -63,10 +63,16 @@ def test_port_to_canonical_and_back_is_exact_and_carries_the_extras(myrtle_check
     assert back["sentpiece_model"] == b"sp-bytes" and back["melalpha"] == 0.001
     provenance = json.loads((tmp_path / "c.pt.provenance.json").read_text())
     assert provenance["maps"] == [{"name": "myrtle_rnnt_to_canonical", "version": 1}]
-    assert all(stage["passed"] for stage in provenance["verification"].values())
+    verification = provenance["verification"]
+    assert verification["passed"] and [(r["precision"], r["judged"])
+                                       for r in verification["reports"]] == [
+        ("float64", True), ("float32", True)]
+    assert all(stage["passed"] for r in verification["reports"]
+               for stage in r["stages"].values())
     assert provenance["dropped"] == {
         "optimizer": "optimizer state belongs to the source's parameter layout"}
-    assert "verification: encoder: pass" in capsys.readouterr().out
+    assert "verification: float64: agrees to 0e+00 of the peak; the map is exact; float32: " \
+        "within its measured bound" in capsys.readouterr().out
 
 
 def test_a_failed_verification_writes_nothing(myrtle_checkpoint, tmp_path, monkeypatch,
@@ -79,7 +85,7 @@ def test_a_failed_verification_writes_nothing(myrtle_checkpoint, tmp_path, monke
                        (swapped, *good.rules[1:]))
     monkeypatch.setattr(through_canonical, "load_map", lambda name: buggy)
     assert main(["port", "--to", "canonical", *NN_LSTM, str(path), str(tmp_path / "c.pt")]) == 2
-    assert "verification failed at encoder" in capsys.readouterr().err
+    assert "verification failed at float64 encoder (random inputs)" in capsys.readouterr().err
     assert not (tmp_path / "c.pt").exists()
     assert not (tmp_path / "c.pt.provenance.json").exists()
 
@@ -235,20 +241,38 @@ def test_compare_two_checkpoints_passes_for_a_port_and_fails_for_other_weights(
     torch.save(randomise(MyrtleRNNT(SMALL_MYRTLE), seed=7).state_dict(), tmp_path / "o.pt")
     assert main(["compare", *NN_LSTM, str(path), str(tmp_path / "o.pt")]) == 1
     out = capsys.readouterr().out
-    assert "first divergence: encoder" in out
+    assert "first divergence: float64 encoder (random inputs)" in out
     assert "first divergent module pair: encoder.pre_rnn (myrtle_rnnt) vs encoder.pre.1" in out
 
 
-def test_compare_with_padding_shows_myrtles_stack_time(myrtle_checkpoint, tmp_path, capsys):
-    """Myrtle's StackTime reads the padded batch; on valid frames only, the odd half-length
-    utterance's last stacked frame still differs from the canonical model's."""
+def test_compare_with_padding_explains_myrtles_stack_time_and_judges_the_other_frames(
+        myrtle_checkpoint, tmp_path, capsys):
+    """Myrtle's StackTime reads the padded batch; the canonical model zeroes past each
+    utterance's length: the odd half-length utterance's last stacked frame differs, is
+    explained, and every other valid frame is judged (and agrees exactly)."""
     _, path = myrtle_checkpoint
     assert main(["port", "--to", "canonical", *NN_LSTM, str(path), str(tmp_path / "c.pt")]) == 0
     capsys.readouterr()
-    assert main(["compare", "--padded", *NN_LSTM, str(path), str(tmp_path / "c.pt")]) == 1
+    assert main(["compare", "--padded", *NN_LSTM, str(path), str(tmp_path / "c.pt")]) == 0
     out = capsys.readouterr().out
-    assert "first divergence: encoder" in out and "prediction pass" in out
-    assert main(["compare", *NN_LSTM, str(path), str(tmp_path / "c.pt")]) == 0
+    assert "encoder    explained valid frames" in out and "prediction pass" in out
+    assert "elsewhere: pass (max abs 0.00e+00" in out
+    assert "explained at utterance 1 frame 3: the last stacked frame of an utterance whose " \
+        "length is not a multiple of 2 reaches past its end, where myrtle_rnnt finds the " \
+        "next frame of the padded batch" in out
+
+
+def test_an_error_outside_the_explained_frames_still_fails_a_padded_compare(
+        myrtle_checkpoint, tmp_path, capsys):
+    _, path = myrtle_checkpoint
+    torch.save(randomise(MyrtleRNNT(SMALL_MYRTLE), seed=7).state_dict(), tmp_path / "o.pt")
+    assert main(["port", "--to", "canonical", *NN_LSTM, str(tmp_path / "o.pt"),
+                 str(tmp_path / "o_c.pt")]) == 0
+    capsys.readouterr()
+    assert main(["compare", "--padded", *NN_LSTM, str(path), str(tmp_path / "o_c.pt")]) == 1
+    out = capsys.readouterr().out
+    assert "encoder    FAIL" in out and "elsewhere: FAIL" in out
+    assert "first divergence: float64 encoder (random inputs, padded batch)" in out
 
 
 def test_a_hybrid_reaches_a_family_without_ctc_only_by_dropping_the_head(tmp_path, capsys):

@@ -2,7 +2,7 @@
 lineage): module tree (`model`), what its weights show (`infer`), weight maps (`maps/`), YAML
 configs and the v1.3 model input (`config`)."""
 
-from rnnt_parity.codebases.base import Codebase, Interface
+from rnnt_parity.codebases.base import Codebase, Interface, TimeStacking
 from rnnt_parity.codebases.myrtle.config import read_myrtle_model_input, read_myrtle_yaml
 from rnnt_parity.codebases.myrtle.infer import infer_myrtle, myrtle_from_canonical
 from rnnt_parity.codebases.myrtle.model import MYRTLE_CONFIGS, MyrtleConfig, MyrtleRNNT, stages
@@ -25,6 +25,11 @@ CODEBASE = Codebase(
     unreadable={"hard_activations": ("true", "false")},
     interface_of=lambda c: Interface(c.in_feats, c.n_classes, c.n_classes - 1),
     statements_of=lambda c: {
-        "hard_activations": str(c.custom_lstm and c.hard_activation_functions).lower()})
+        "hard_activations": str(c.custom_lstm and c.hard_activation_functions).lower()},
+    time_stacking=TimeStacking(
+        "the padded batch",
+        "the next frame of the padded batch (Myrtle's StackTime shifts over the whole padded "
+        "batch, so it reads pre_rnn's output on a padding frame)",
+        lambda c: c.enc_stack_time_factor))
 
 __all__ = ["CODEBASE", "MYRTLE_CONFIGS", "MyrtleConfig", "MyrtleRNNT"]

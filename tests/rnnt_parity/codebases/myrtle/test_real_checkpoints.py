@@ -77,14 +77,15 @@ def test_a_port_back_to_myrtle_carries_the_lstm_kind_it_was_given(tmp_path):
 
 def test_the_hard_and_soft_readings_of_one_checkpoint_differ():
     """The property is forward-relevant: the same weights give other outputs."""
+    from rnnt_parity.compare.verification import side_of
     from rnnt_parity.port import verify
 
     hard = inspect_checkpoint(V13 / "hard_lstm.training.pt", assume={"hard_activations": "true"})
     soft = inspect_checkpoint(V13 / "hard_lstm.training.pt",
                               assume={"hard_activations": "false"})
-    report = verify("myrtle_rnnt", hard.inferred.config, hard.state, "myrtle_rnnt",
-                    soft.inferred.config, soft.state)
-    assert report.first_divergence == "encoder"
+    report = verify(side_of("myrtle_rnnt", hard.inferred.config, hard.state),
+                    side_of("myrtle_rnnt", soft.inferred.config, soft.state))
+    assert report.first_divergence == "float64 encoder (random inputs)"
 
 
 def test_separate_encoder_and_prediction_batch_norm_compare_with_themselves():
