@@ -32,6 +32,7 @@ import time
 import numpy as np
 
 from reference_impls.rnnt.spec import log_softmax
+from rnnt_parity.progress import step
 
 DEFAULT_SHAPES = ((4, 150, 40, 1024), (8, 200, 50, 29), (1, 500, 100, 1024), (16, 1000, 100, 29))
 DEFAULT_CTC_SHAPES = ((1000, 16, 29, 200), (500, 8, 1024, 100))
@@ -275,6 +276,7 @@ def run_in_child(function: str, *args):
         how = (f"killed by signal {-done.returncode}" if done.returncode < 0
                else f"exit status {done.returncode}")
         raise RuntimeError(f"{function}{args} failed ({how}):\n{done.stderr}")
+    step(f"{function.rsplit(':', 1)[-1]} {args[0] if args else ''}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

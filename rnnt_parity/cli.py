@@ -1,11 +1,13 @@
 """The `rnnt-parity` command line.
 
     rnnt-parity check [--fixtures DIR] [--backend NAME ...] [--device cpu|cuda ...]
+                      [--require-gpu]
     rnnt-parity bench loss [--shape B,T,U,V ...] [--repeats N]
     rnnt-parity bench ctc [--shape T,B,C,S ...] [--repeats N]
     rnnt-parity bench features [--seconds S] [--repeats N] [--rounds R]
     rnnt-parity bench port [--config NAME]
     rnnt-parity features compare AUDIO --a SOURCE --b SOURCE [--n-mels N] [--plot PNG]
+                                 [--fail-on snr:DB|frames ...]
     rnnt-parity features extract --config CONFIG [--family F] [--revision R] [--dtype D]
                                  --out DIR AUDIO...
     rnnt-parity inspect CKPT [--family NAME] [--ema] [--assume NAME=VALUE ...] [--config C]
@@ -44,23 +46,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from rnnt_parity.checks import (
-    CTC_BACKEND,
-    DEVIATES,
-    FAIL,
-    SKIP,
-    available_devices,
-    run_checks,
+from rnnt_parity.names import (
+    BACKEND_NAMES,
+    BENCH_MODELS,
+    FAMILY_NAMES,
+    FEATURE_SOURCES,
+    FIXTURE_ROOT,
+    MODEL_INPUT_FAMILIES,
 )
-from rnnt_parity.codebases import FAMILIES
-from rnnt_parity.fixtures import (
-    DEFAULT_FIXTURE_ROOT,
-    load_audio_fixtures,
-    load_ctc_fixtures,
-    load_rnnt_fixtures,
-)
-from rnnt_parity.frontends.sources import source_names
-from rnnt_parity.port_bench import BENCH_MODELS
+from rnnt_parity.progress import activity, step
 
 
 def _shape_parser(axes: str):
@@ -125,13 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     check = commands.add_parser("check", help="run every parity check on the fixtures")
-    check.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURE_ROOT,
+    check.add_argument("--fixtures", type=Path, default=FIXTURE_ROOT,
                        help="folder holding rnnt/ and ctc/ fixture JSON files "
-                            f"(default {DEFAULT_FIXTURE_ROOT})")
+                            f"(default {FIXTURE_ROOT})")
     check.add_argument("--backend", action="append", choices=None,
                        help="production backend to check (repeatable; default: all)")
     check.add_argument("--device", action="append", choices=("cpu", "cuda"),
                        help="device to run backends on (repeatable; default: all present)")
+    check.add_argument("--require-gpu", action="store_true",
+                       help="fail (exit 1) unless CUDA is present, and run every cuda row "
+                            "(as pytest's --require-gpu)")
 
     bench = commands.add_parser("bench", help="benchmarks")
     bench_commands = bench.add_subparsers(dest="benchmark", required=True)
@@ -168,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "and what cannot be accounted for. Exit status 1 when a tensor does not "
                     "fit the model the other tensors agree on (a damaged tensor).")
     inspect.add_argument("checkpoint", type=Path)
-    inspect.add_argument("--family", choices=sorted(FAMILIES),
+    inspect.add_argument("--family", choices=FAMILY_NAMES,
                          help="the family (default: detected from the key names)")
     _checkpoint_reading_options(inspect)
 
@@ -176,8 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     port.add_argument("source", type=Path, metavar="IN")
     port.add_argument("target", type=Path, metavar="OUT",
                       help="output checkpoint (.pt, or .safetensors for tensors only)")
-    port.add_argument("--to", dest="to_family", required=True, choices=sorted(FAMILIES))
-    port.add_argument("--from", dest="from_family", choices=sorted(FAMILIES),
+    port.add_argument("--to", dest="to_family", required=True, choices=FAMILY_NAMES)
+    port.add_argument("--from", dest="from_family", choices=FAMILY_NAMES,
                       help="the source family (default: detected from the key names)")
     port.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
                       help="compare both models stage by stage before writing (default on)")
@@ -198,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     forward.add_argument("checkpoint", type=Path, metavar="CKPT")
     forward.add_argument("--inputs", type=Path, required=True, metavar="IN.npz")
     forward.add_argument("--out", type=Path, required=True, metavar="OUT.npz")
-    forward.add_argument("--family", choices=sorted(FAMILIES))
+    forward.add_argument("--family", choices=FAMILY_NAMES)
     forward.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     forward.add_argument("--force", action="store_true", help="overwrite OUT.npz")
     _checkpoint_reading_options(forward)
@@ -212,8 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stages another codebase computed on --inputs (see `forward`)")
     models.add_argument("--inputs", type=Path, metavar="IN.npz",
                         help="with --against: the inputs the stages were computed on")
-    models.add_argument("--family-a", choices=sorted(FAMILIES))
-    models.add_argument("--family-b", choices=sorted(FAMILIES))
+    models.add_argument("--family-a", choices=FAMILY_NAMES)
+    models.add_argument("--family-b", choices=FAMILY_NAMES)
     models.add_argument("--config-a", type=Path, help="A's native config")
     models.add_argument("--config-b", type=Path, help="B's native config")
     models.add_argument("--padded", action="store_true",
@@ -245,9 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare = front_end_commands.add_parser(
         "compare", help="run two front ends on one audio file and report their difference")
     compare.add_argument("audio", type=Path, help="audio file (WAV, FLAC, ...)")
-    compare.add_argument("--a", required=True, metavar="SOURCE", choices=source_names(),
+    compare.add_argument("--a", required=True, metavar="SOURCE", choices=FEATURE_SOURCES,
                          help="first front end: a preset, or lib:PRESET")
-    compare.add_argument("--b", required=True, metavar="SOURCE", choices=source_names(),
+    compare.add_argument("--b", required=True, metavar="SOURCE", choices=FEATURE_SOURCES,
                          help="second front end")
     compare.add_argument("--n-mels", type=_positive_int, help="mel bins for both sides")
     compare.add_argument("--sample-rate", type=_positive_int, default=16000,
@@ -257,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--channel", type=int, help="channel of multi-channel audio")
     compare.add_argument("--plot", type=Path, help="write a heatmap of |a - b| to this PNG")
     compare.add_argument("--force", action="store_true", help="overwrite an existing --plot")
+    compare.add_argument("--fail-on", action="append", default=[], metavar="RULE",
+                         help="exit 1 when snr:DB (the SNR is below DB decibels) or frames "
+                              "(the frame counts differ) holds (repeatable)")
     extract = front_end_commands.add_parser(
         "extract", help="each audio file's model input, as a codebase's own config sets it up",
         description="Write DIR/<stem>.npy (float32 rows, time-major, as the codebase's "
@@ -268,8 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the codebase's config: Myrtle YAML, myrtlespeech protobuf "
                               "text/binary, NeMo model_config.yaml or .nemo (not needed "
                               "for --family dsi)")
-    extract.add_argument("--family", choices=sorted(
-        name for name, c in FAMILIES.items() if c.read_model_input is not None),
+    extract.add_argument("--family", choices=MODEL_INPUT_FAMILIES,
                          help="the codebase (default: told from the config file)")
     extract.add_argument("--revision", help="the codebase revision to read the config as "
                                             "(default: the documented one, printed)")
@@ -310,7 +309,7 @@ def _conform_parser(commands) -> None:
                                   "CPU-vs-CUDA path check)")
         if kind == "model":
             sub.add_argument("--checkpoint", type=Path, required=True)
-            sub.add_argument("--family", choices=sorted(FAMILIES),
+            sub.add_argument("--family", choices=FAMILY_NAMES,
                              help="the checkpoint's family (default: detected)")
             _assume_options(sub)
         if kind == "features":
@@ -406,21 +405,33 @@ def _number(value) -> str:
 
 
 def run_check(args) -> int:
-    from rnnt_parity.backends import RNNT_LOSS_BACKENDS
+    from rnnt_parity.checks import DEVIATES, FAIL, SKIP, available_devices, run_checks
+    from rnnt_parity.fixtures import load_audio_fixtures, load_ctc_fixtures, load_rnnt_fixtures
 
-    known = sorted([*RNNT_LOSS_BACKENDS, CTC_BACKEND.name])
     for name in args.backend or []:
-        if name not in known:
-            print(f"rnnt-parity: unknown backend {name!r}; known: {known}", file=sys.stderr)
+        if name not in BACKEND_NAMES:
+            print(f"rnnt-parity: unknown backend {name!r}; known: {list(BACKEND_NAMES)}",
+                  file=sys.stderr)
             return 2
     fixtures = load_rnnt_fixtures(args.fixtures / "rnnt")
     ctc_fixtures = load_ctc_fixtures(args.fixtures / "ctc")
     audio = load_audio_fixtures(args.fixtures / "audio")
     devices = args.device or available_devices()
+    if (args.require_gpu or "cuda" in devices) and "cuda" not in available_devices():
+        if args.require_gpu:
+            print("rnnt-parity: --require-gpu: CUDA is not available", file=sys.stderr)
+            return 1
+        print("note: CUDA is not available: every cuda row skips (--require-gpu fails "
+              "instead)")
+    if args.require_gpu and "cuda" not in devices:
+        devices = [*devices, "cuda"]
     goldens = args.fixtures / "goldens" / "frontends"
-    results = list(run_checks(fixtures, backends=args.backend, devices=devices,
-                              ctc_fixtures=ctc_fixtures, audio=audio,
-                              goldens=goldens if goldens.is_dir() else None))
+    results = []
+    for result in run_checks(fixtures, backends=args.backend, devices=devices,
+                             ctc_fixtures=ctc_fixtures, audio=audio,
+                             goldens=goldens if goldens.is_dir() else None):
+        results.append(result)
+        step(result.check)
     rows = [(r.check, r.implementations, _number(r.max_abs), _number(r.max_rel), r.tolerance,
              r.verdict + (f" ({r.detail})" if r.detail else "")) for r in results]
     print(format_table(rows, ("check", "implementations", "max abs err", "max rel err",
@@ -445,6 +456,11 @@ def _precision_option(parser) -> None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    with activity(f"rnnt-parity {args.command}"):
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         if args.command == "check":
             return run_check(args)
@@ -511,11 +527,19 @@ def main(argv=None) -> int:
                           args.channel, args.force, args.dtype)
             return 0
         if args.command == "features":
+            from rnnt_parity.frontends.compare import feature_gate_failures, parse_feature_gate
             from rnnt_parity.frontends.report import compare_file
 
-            compare_file(args.audio, args.a, args.b, args.n_mels, args.sample_rate,
-                         args.resample, args.channel, args.plot, args.force)
-            return 0
+            rules = [parse_feature_gate(text) for text in args.fail_on]
+            comparison = compare_file(args.audio, args.a, args.b, args.n_mels,
+                                      args.sample_rate, args.resample, args.channel, args.plot,
+                                      args.force)
+            failed = feature_gate_failures(comparison, rules)
+            for line in failed:
+                print(f"features gate failed: {line}")
+            if not rules:
+                print("no --fail-on given: a report, not a verdict (exit status 0)")
+            return 1 if failed else 0
         from rnnt_parity import bench
 
         if args.benchmark == "decode":

@@ -35,9 +35,39 @@ def atomic_output(path: Path, force: bool = False) -> Iterator[Path]:
             os.unlink(temporary)
 
 
-def write_json_atomically(path: Path, record, force: bool = False) -> None:
-    """`record` as indented strict JSON (no NaN or Infinity literals) at `path`, atomically."""
+def strict_json(record):
+    """`record` with every NaN or infinity replaced by null, and a top-level "non_finite"
+    entry naming where each was ({"checks.3.max_abs_loss": "inf"}): strict JSON parsers
+    reject the NaN and Infinity literals Python writes. Tuples become lists."""
+    import math
+
+    flags: dict[str, str] = {}
+
+    def clean(value, path: str):
+        if isinstance(value, float) and not math.isfinite(value):
+            flags[path] = str(value)
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(value)]
+        return value
+
+    cleaned = clean(record, "")
+    if flags and isinstance(cleaned, dict):
+        cleaned["non_finite"] = flags
+    return cleaned
+
+
+def json_text(record) -> str:
+    """`record` as indented strict JSON (`strict_json`)."""
     import json
 
+    return json.dumps(strict_json(record), indent=2, default=str, allow_nan=False) + "\n"
+
+
+def write_json_atomically(path: Path, record, force: bool = False) -> None:
+    """`record` as `json_text` at `path`, atomically."""
+    text = json_text(record)
     with atomic_output(path, force) as temporary:
-        temporary.write_text(json.dumps(record, indent=2, default=str, allow_nan=False) + "\n")
+        temporary.write_text(text)

@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from rnnt_parity.compare.tolerances import Tolerance, tolerance_named
+from rnnt_parity.names import FIXTURE_ROOT
 
-DEFAULT_FIXTURE_ROOT = Path(__file__).resolve().parent.parent / "fixtures"
+DEFAULT_FIXTURE_ROOT = FIXTURE_ROOT
 DEFAULT_FIXTURE_DIR = DEFAULT_FIXTURE_ROOT / "rnnt"
 DEFAULT_CTC_FIXTURE_DIR = DEFAULT_FIXTURE_ROOT / "ctc"
 REQUIRED_FIELDS = ("name", "description", "source", "derivation", "inputs", "expected",

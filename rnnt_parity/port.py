@@ -45,11 +45,12 @@ from rnnt_parity.compare.verification import (
     input_batches,
     lowest_precision,
     random_inputs,
+    rounding_problems,
     side_of,
     verify_sides,
 )
 from rnnt_parity.configs import config_vs_checkpoint, read_config
-from rnnt_parity.files import refuse_to_overwrite, write_json_atomically
+from rnnt_parity.files import json_text, refuse_to_overwrite, write_json_atomically
 from rnnt_parity.mapping import MappingError
 from rnnt_parity.mapping.through_canonical import ORIGIN_EXTRA, map_to, origin_fields
 
@@ -223,10 +224,12 @@ def format_inspection(inspection: Inspection, path: Path) -> str:
 
 
 def verify(a: Side, b: Side, precisions=(), full_length: bool = True,
-           judged=None) -> Verification:
+           judged=None, subject: str = "the same function") -> Verification:
     """b against a on the random batch (full length, or padded: see `random_inputs`) and
     the speech batch, in float64 and in each stored precision and each of `precisions`;
-    `judged` (default: all of them) decides the verdict."""
+    `judged` (default: all of them) decides the verdict, and so do b's stored tensors that
+    are not its float64 weights rounded once (`rounding_problems`: a port's written
+    weights)."""
     interface = family(a.family).interface(a.config)
     other = family(b.family).interface(b.config)
     if other.input_features != interface.input_features:
@@ -238,8 +241,9 @@ def verify(a: Side, b: Side, precisions=(), full_length: bool = True,
     if not full_length:
         batches = batches[:1]
     everything = ["float64", *reduced]
-    return verify_sides(a, b, batches, everything, everything if judged is None else judged,
-                        notes=notes)
+    verification = verify_sides(a, b, batches, everything,
+                                everything if judged is None else judged, notes, subject)
+    return dataclasses.replace(verification, weight_problems=tuple(rounding_problems(b)))
 
 
 def float64_copy(state: dict) -> dict:
@@ -280,7 +284,8 @@ def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str 
                        drop_ctc_head, origin, {})[0]
         report = verify(Side(source, inspection.inferred.config, source_exact,
                              inspection.state),
-                        Side(target, target_config, exact, state), precisions)
+                        Side(target, target_config, exact, state), precisions,
+                        subject="the map is exact")
         for line in report.lines():
             out(line)
         out(f"verification: {report.summary()}")
@@ -315,6 +320,7 @@ def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str 
         "versions": {"torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},
     }
+    json_text(provenance)  # a record strict JSON cannot hold fails before anything is written
     write_checkpoint(out_path, state, extras, force=force)
     write_json_atomically(provenance_path, provenance, force)
     out(f"wrote {out_path} and {provenance_path.name}")
@@ -354,10 +360,10 @@ def compare_checkpoints(path_a: Path, path_b: Path, family_a: str | None = None,
     stored = {side_a.stored_precision, side_b.stored_precision}
     judged = None
     if len(stored) > 1:
-        judged = [lowest_precision(stored), *precisions]
+        judged = [lowest_precision(stored)]
         out(f"note: a is stored in {side_a.stored_precision} and b in "
             f"{side_b.stored_precision}: float64 compares two roundings of the weights and "
-            f"is reported only; judged in {judged[0]}")
+            f"is reported only, as is every other precision; judged in {judged[0]}")
     report = verify(side_a, side_b, precisions, full_length=not padded, judged=judged)
     out(f"a: {path_a} ({a.family}); b: {path_b} ({b.family})")
     for line in report.lines():

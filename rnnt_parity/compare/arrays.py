@@ -19,9 +19,10 @@ class Comparison:
         worst_index: index of the element with the largest excess over its limit.
         passed: every element within its limit, and non-finite values equal where they occur.
         tolerance: the tolerance applied (for a measured bound, the rule it was measured by).
-        largest_index: index of the largest |actual - expected| (NaN against a number counts
-            as infinite); `actual_there`, `expected_there` and `limit_there` are the two
-            values and the limit at that element.
+        largest_index: the element reported: when the comparison fails, the one furthest
+            over its limit (`worst_index`), else the one with the largest |actual - expected|
+            (NaN against a number counts as infinite); `actual_there`, `expected_there` and
+            `limit_there` are the two values and the limit at that element.
         of_magnitude: largest |actual - expected| / max(1e-300, m_b) over elements, m_b the
             magnitude of the element's utterance (NaN when no magnitudes were given).
     """
@@ -38,16 +39,12 @@ class Comparison:
     of_magnitude: float = float("nan")
 
     def as_json(self) -> dict:
-        """Plain JSON (non-finite numbers as strings: strict parsers reject Infinity)."""
-        return {"passed": self.passed, "max_abs": _number(self.max_abs),
-                "max_rel": _number(self.max_rel), "of_peak": _number(self.of_magnitude),
-                "largest_at": list(self.largest_index), "actual": _number(self.actual_there),
-                "expected": _number(self.expected_there), "limit": _number(self.limit_there),
-                "tolerance": self.tolerance.name, "rule": self.tolerance.describe()}
-
-
-def _number(value: float):
-    return float(value) if np.isfinite(value) else str(value)
+        """The verdict as a JSON record (write it with `files.json_text`: strict JSON)."""
+        return {"passed": self.passed, "max_abs": self.max_abs, "max_rel": self.max_rel,
+                "of_peak": self.of_magnitude, "largest_at": list(self.largest_index),
+                "actual": self.actual_there, "expected": self.expected_there,
+                "limit": self.limit_there, "tolerance": self.tolerance.name,
+                "rule": self.tolerance.describe()}
 
 
 def rnnt_magnitudes(logits, logit_lengths, target_lengths, losses) -> np.ndarray:
@@ -84,7 +81,7 @@ def _magnitudes(losses, regions) -> np.ndarray:
 
 def utterance_values(values, shape: tuple[int, ...], batch_axis: int = 0) -> np.ndarray:
     """Per-utterance `values` `(B,)` broadcast to `shape` (for a 0-d shape, their largest)."""
-    values = np.abs(np.asarray(values, dtype=np.float64).reshape(-1))
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
     if not shape:
         return np.asarray(values.max(initial=0.0))
     layout = [1] * len(shape)
@@ -137,16 +134,18 @@ def compare(actual, expected, tolerance: Tolerance, magnitudes=None,
         rel = np.where(diff == 0, 0.0, diff / np.abs(expected))
         of_magnitude = float("nan") if magnitudes is None or not diff.size else float(np.max(
             diff / np.maximum(1e-300, utterance_values(
-                magnitudes, expected.shape, batch_axis if expected.ndim else 0)),
+                np.abs(magnitudes), expected.shape, batch_axis if expected.ndim else 0)),
             initial=0.0))
     excess = diff - limit
     worst = np.unravel_index(int(np.argmax(excess)), excess.shape) if excess.size else ()
-    largest = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
+    passed = bool(np.all(excess <= 0))
+    largest = (worst if not passed else np.unravel_index(int(np.argmax(diff)), diff.shape)) \
+        if diff.size else ()
     return Comparison(
         max_abs=float(diff.max()) if diff.size else 0.0,
-        max_rel=float(np.nanmax(rel)) if rel.size else 0.0,
+        max_rel=float(np.where(np.isnan(rel), np.inf, rel).max()) if rel.size else 0.0,
         worst_index=tuple(int(i) for i in worst),
-        passed=bool(np.all(excess <= 0)),
+        passed=passed,
         tolerance=tolerance,
         largest_index=tuple(int(i) for i in largest),
         actual_there=float(actual[largest]) if diff.size else float("nan"),

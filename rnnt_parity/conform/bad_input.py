@@ -5,9 +5,12 @@ convention and reports one of: "raises" (an exception: the wanted answer, with i
 message), "returns" (a value: garbage, since the input has no defined loss; finite or not is
 recorded), "crashes" (the process died without reporting: a signal or an abort, as an
 out-of-bounds kernel would), or "hangs" (no answer within the time limit). Running each in a
-subprocess keeps a crash from taking the conformance run down with it.
+subprocess keeps a crash from taking the conformance run down with it. The time limit starts
+when the prober says it is ready (torch and the implementation imported), so a loaded
+machine's slow interpreter start never turns into a hang.
 
-Run as a module, it is the prober itself (one JSON line per defect, in order):
+Run as a module, it is the prober itself (a ready line, then one JSON line per defect, in
+order):
     python -m rnnt_parity.conform.bad_input KIND TARGET CONVENTION_JSON DEFECT...
 """
 
@@ -20,7 +23,11 @@ import sys
 import threading
 
 PROBE_SECONDS = 120
-"""Each probe's time limit (the first loads torch and the implementation)."""
+"""Each probe's time limit, from the prober's ready line or its previous answer."""
+STARTUP_SECONDS = 600
+"""How long a prober may take to import torch and the implementation."""
+READY = {"ready": True}
+"""The prober's first line, once torch and the implementation are imported."""
 B, T, U, V = 2, 4, 2, 5
 """Batch, frames, labels and vocabulary of every probe's otherwise valid call."""
 
@@ -72,9 +79,9 @@ def probe(kind: str, target: str, defect: str, convention: dict,
 def probe_all(kind: str, target: str, defects: list[str], convention: dict,
               timeout: float = PROBE_SECONDS) -> list[dict]:
     """Every defect of `defects`, in order, in as few interpreters as possible: one runs them
-    all, printing one answer per line; when it dies, or gives no answer within `timeout`,
-    the defect it was on is recorded as "crashes" or "hangs" and a fresh interpreter takes
-    the rest."""
+    all, printing one answer per line; when it dies, or gives no answer within `timeout` of
+    being ready or of its previous answer, the defect it was on is recorded as "crashes" or
+    "hangs" and a fresh interpreter takes the rest."""
     results: list[dict] = []
     while len(results) < len(defects):
         pending = defects[len(results):]
@@ -85,28 +92,45 @@ def probe_all(kind: str, target: str, defects: list[str], convention: dict,
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=_forward_lines, args=(process.stdout, lines),
                          daemon=True).start()
-        for defect in pending:
-            try:
-                line = _next_answer(lines, timeout)
-            except queue.Empty:
-                process.kill()
-                process.wait()
-                results.append({"defect": defect, "outcome": "hangs",
-                                "detail": f"no answer in {timeout} s"})
-                break
-            if line is None:
-                returncode = process.wait()
-                how = (f"signal {-returncode}" if returncode < 0
-                       else f"exit status {returncode}")
-                stderr = process.stderr.read().strip()[-300:]
-                results.append({"defect": defect, "outcome": "crashes",
-                                "detail": f"{how}; stderr: {stderr}"})
-                break
-            results.append({"defect": defect, **json.loads(line)})
-        else:
-            process.wait()
+        results += _answers(pending, lines, process, timeout)
         process.stderr.close()
     return results
+
+
+def _answers(pending: list[str], lines: queue.Queue, process, timeout: float) -> list[dict]:
+    """The answers of one prober, up to and including the defect it crashed or hung on."""
+    try:
+        if _next_answer(lines, STARTUP_SECONDS) is None:
+            return [_crashed(pending[0], process)]
+    except queue.Empty:
+        _stop(process)
+        return [{"defect": pending[0], "outcome": "hangs",
+                 "detail": f"not ready in {STARTUP_SECONDS} s (loading the implementation)"}]
+    answers = []
+    for defect in pending:
+        try:
+            line = _next_answer(lines, timeout)
+        except queue.Empty:
+            _stop(process)
+            return [*answers, {"defect": defect, "outcome": "hangs",
+                               "detail": f"no answer in {timeout} s"}]
+        if line is None:
+            return [*answers, _crashed(defect, process)]
+        answers.append({"defect": defect, **json.loads(line)})
+    process.wait()
+    return answers
+
+
+def _stop(process) -> None:
+    process.kill()
+    process.wait()
+
+
+def _crashed(defect: str, process) -> dict:
+    returncode = process.wait()
+    how = f"signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
+    stderr = process.stderr.read().strip()[-300:]
+    return {"defect": defect, "outcome": "crashes", "detail": f"{how}; stderr: {stderr}"}
 
 
 def _forward_lines(stream, lines: queue.Queue) -> None:
@@ -152,6 +176,9 @@ def _main(kind: str, target: str, convention_json: str, *defects: str) -> None:
 
     loss = load_callable(target)
     convention = json.loads(convention_json)
+    import torch  # noqa: F401  (imported before the ready line, so no probe's time holds it)
+
+    print(json.dumps(READY), flush=True)
     for defect in defects:
         print(json.dumps(_answer(loss, kind, defect, convention)), flush=True)
 

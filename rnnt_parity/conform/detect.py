@@ -15,7 +15,12 @@ bind anything else (blank, reduction) with functools.partial. Probes, in order:
     inputs         adding a random constant to each (b, t, u) row leaves the loss unchanged
                    only if it applies log_softmax itself ("logits"); else "log_probs"
     reduction      a batch of 2 against the oracle's per-utterance losses: "none" (B,),
-                   "sum", "mean", or "mean_over_target_lengths"
+                   "sum", "mean", or "mean_over_target_lengths"; when none fits, the named
+                   hypotheses (`HYPOTHESES`: the oracle on a lattice the loss may have
+                   truncated, each reduction of it) are tried, and the one that fits is
+                   recorded in `suspected` (with the reduction it fits under): the loss is
+                   then checked under that reduction and fails, named; when none fits
+                   either, it is checked as "sum" (a scalar) or "none" and fails
     gradient       autograd's gradient of the summed output against the oracle's exact
                    derivative w.r.t. the inputs as taken ("true derivative" or not)
     padding        logits padded past max(logit_lengths) in T (NaN there) give the same
@@ -52,6 +57,9 @@ class DetectedConvention:
     """Named deviations (`backends.deviations`) the loss is declared to show: a check
     failing by one of them does not fail the report (presets and convention files declare
     them; detection never does)."""
+    suspected: list[str] = field(default_factory=list)
+    """What detection found the loss to compute instead of the oracle's loss under any
+    convention (a named hypothesis that fits, or that nothing does): the report fails."""
 
     def describe(self) -> str:
         lines = [f"length dtypes accepted: {', '.join(self.length_dtypes) or 'none'}",
@@ -59,7 +67,8 @@ class DetectedConvention:
                  f"reduction: {self.reduction}", f"gradient: {self.gradient}",
                  f"accepts T padded past the longest utterance: {self.accepts_padding}",
                  f"declared deviations: {', '.join(self.deviations) or 'none'}"]
-        return "\n".join(lines + [f"note: {n}" for n in self.notes])
+        return "\n".join(lines + [f"suspected: {s}" for s in self.suspected]
+                         + [f"note: {n}" for n in self.notes])
 
 
 def _call(loss, logits, targets, logit_lengths, target_lengths, dtype):
@@ -71,6 +80,18 @@ def _oracle(x: torch.Tensor, targets, logit_lengths, target_lengths, blank, fuse
     return oracle_rnnt_loss(x.detach().double().numpy(), targets.numpy(), logit_lengths.numpy(),
                             target_lengths.numpy(), blank=blank, reduction=reduction,
                             fused_log_softmax=fused)
+
+
+HYPOTHESES = {
+    "last label not scored": ("target_lengths - 1", lambda x, t, lengths, labels: (
+        x, t, lengths, (labels - 1).clamp(min=0))),
+    "last frame not scored": ("logit_lengths - 1", lambda x, t, lengths, labels: (
+        x, t, (lengths - 1).clamp(min=1), labels)),
+    "first frame not scored": ("the logits from frame 1 on", lambda x, t, lengths, labels: (
+        x[:, 1:], t, (lengths - 1).clamp(min=1), labels)),
+}
+"""Named ways a loss truncates its lattice: name -> (what the oracle is given, the oracle's
+inputs (logits, targets, logit_lengths, target_lengths) under it)."""
 
 
 def _reduction_of(values: np.ndarray, per_utterance: np.ndarray, target_lengths) -> str | None:
@@ -173,10 +194,25 @@ def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: i
         out = _call(loss, inputs, targets, logit_lengths, target_lengths, dtype)
         values = out.detach().double().numpy()
         reduction = _reduction_of(values, per_utterance, target_lengths)
-        if reduction is None:
-            raise ValueError(f"the output {values} fits no reduction of the oracle's "
-                             f"per-utterance losses {per_utterance}")
-        return reduction
+        if reduction is not None:
+            return reduction
+        for name, (given, truncate) in HYPOTHESES.items():
+            x_h, t_h, lengths_h, labels_h = truncate(inputs, targets, logit_lengths,
+                                                     target_lengths)
+            losses_h = _oracle(x_h, t_h, lengths_h, labels_h, found.blank, fused, "none")[0]
+            reduction = _reduction_of(values, losses_h, target_lengths)
+            if reduction is not None:
+                found.suspected.append(
+                    f"{name}: the output {np.round(values, 6).tolist()} is the oracle's "
+                    f"{reduction} with {given} to {PROBE_RTOL:g} (the true losses: "
+                    f"{np.round(per_utterance, 6).tolist()})")
+                return reduction
+        fallback = "none" if values.shape == per_utterance.shape else "sum"
+        found.suspected.append(
+            f"the output {np.round(values, 6).tolist()} fits no reduction of the oracle's "
+            f"per-utterance losses {np.round(per_utterance, 6).tolist()} and none of the "
+            f"named hypotheses ({', '.join(HYPOTHESES)}); checked as {fallback!r}")
+        return fallback
 
     found.reduction = probe_or_note(found, "reduction", reduction_probe)
 

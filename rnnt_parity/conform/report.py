@@ -12,7 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rnnt_parity.files import atomic_output
+from rnnt_parity.files import atomic_output, json_text
+from rnnt_parity.progress import step
 
 
 @dataclass
@@ -74,6 +75,27 @@ def guarded(name: str, action, example: dict | None = None) -> CheckOutcome:
         return action()
     except Exception as error:  # the implementation under test may raise anything
         return raised(name, error, example)
+    finally:
+        step(name)
+
+
+ERROR_COLUMNS = {
+    "RNN-T loss": ("loss: largest abs error", "gradient: largest abs error"),
+    "CTC loss": ("loss: largest abs error", "gradient: largest abs error"),
+    "RNN-T beam search": ("scores: largest abs error", "-"),
+    "model": ("forward: largest abs error", "-"),
+    "other": ("largest abs error", "-"),
+}
+"""The two error columns of the report table, by report kind (what `max_abs_loss` and
+`max_abs_grad` hold for it)."""
+
+
+def _figure(value) -> str:
+    """A table cell: "-" for nothing measured, NaN and infinities by name."""
+    if value is None:
+        return "-"
+    return f"{value:.3g}" if value == value and abs(value) != float("inf") else (
+        "NaN" if value != value else str(value))
 
 
 def render_markdown(report: ConformanceReport) -> str:
@@ -85,12 +107,13 @@ def render_markdown(report: ConformanceReport) -> str:
              "## Convention", ""]
     lines += [f"- {k}: {v}" for k, v in report.convention.items() if k != "notes"]
     lines += [f"- note: {n}" for n in report.convention.get("notes", [])]
-    lines += ["", "| check | verdict | max abs err (1st) | max abs err (2nd) | detail |",
+    first, second = ERROR_COLUMNS.get(report.kind, ERROR_COLUMNS["other"])
+    lines += ["", f"| check | verdict | {first} | {second} | detail |",
               "|---|---|---|---|---|"]
     for c in report.checks:
         lines.append(f"| {c.name.replace('|', '/')} | {c.verdict} | "
-                     f"{c.max_abs_loss} | "
-                     f"{c.max_abs_grad} | {c.detail.replace('|', '/')} |")
+                     f"{_figure(c.max_abs_loss)} | "
+                     f"{_figure(c.max_abs_grad)} | {c.detail.replace('|', '/')} |")
     if report.bad_input:
         lines += ["", "## Malformed input (each probe in its own process)", "",
                   "| defect | outcome | detail |", "|---|---|---|"]
@@ -114,7 +137,7 @@ def write_conformance_report(report: ConformanceReport, folder: Path, force: boo
     either if one exists and `force` is not set."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    texts = {"conformance.json": json.dumps(report_json(report), indent=1),
+    texts = {"conformance.json": json_text(report_json(report)),
              "conformance.md": render_markdown(report)}
     if not force:
         for name in texts:

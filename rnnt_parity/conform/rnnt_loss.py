@@ -199,11 +199,27 @@ def compare_loss_and_grad(loss, grad, expected_loss, expected_grad, magnitudes, 
 
 
 def outcome(name, loss_check, grad_check, example=None) -> CheckOutcome:
-    wrong = [what for what, check in (("loss", loss_check), ("gradient", grad_check))
-             if check is not None and not check.passed]
-    detail = f"{' and '.join(wrong)} differ{'s' if len(wrong) == 1 else ''}" if wrong else ""
+    """The check's verdict; a failure says what differs, where, the two values there, and
+    names NaN, infinities and (in a batch with NaN padding) the padding as the cause."""
+    wrong = [difference(what, check, name) for what, check in (
+        ("loss", loss_check), ("gradient", grad_check)) if check is not None and not check.passed]
     return CheckOutcome(name, not wrong, loss_check.max_abs,
-                        None if grad_check is None else grad_check.max_abs, detail, example)
+                        None if grad_check is None else grad_check.max_abs, "; ".join(wrong),
+                        example)
+
+
+def difference(what: str, check: Comparison, check_name: str) -> str:
+    """"gradient differs at [b,t,u,v]: x where the oracle has y (NaN: ...)"."""
+    at = ",".join(str(i) for i in check.largest_index)
+    text = (f"{what} differs at [{at}]: {check.actual_there:.9g} where the oracle has "
+            f"{check.expected_there:.9g} (limit {check.limit_there:.3g})")
+    if np.isnan(check.actual_there):
+        cause = (": the batch's padding holds NaN, so the callable reads its padding"
+                 if "NaN in the padding" in check_name or "nan_padding" in check_name else "")
+        return f"{text}, NaN{cause}"
+    if np.isinf(check.actual_there):
+        return f"{text}, infinite"
+    return text
 
 
 def _compare_batch(user: UserRNNTLoss, name, logits, targets, logit_lengths, target_lengths,
@@ -360,12 +376,18 @@ def run_gradient_as_taken(user: UserRNNTLoss) -> CheckOutcome | None:
                              magnitudes))
 
 
+SUSPECTED_CHECK = "the output is the oracle's loss under some convention (auto detection)"
+
+
 def conform_rnnt_loss(target: str, convention: str = "auto", profile: str = "ci",
                       device: str = "cpu") -> ConformanceReport:
     loss = load_callable(target)
     found = read_convention(convention, loss)
     report = ConformanceReport("RNN-T loss", target, asdict(found))
     user = UserRNNTLoss(loss, found, device, expected_gradient(convention))
+    if found.suspected:
+        report.checks.append(CheckOutcome(SUSPECTED_CHECK, False,
+                                          detail="; ".join(found.suspected)))
     report.checks += run_fixtures(user)
     report.checks.append(run_property(user, profile))
     report.checks.append(run_large_batch(user))

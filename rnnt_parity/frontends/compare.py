@@ -94,3 +94,30 @@ def compare_features(a: np.ndarray, b: np.ndarray, atol: float = 1e-6) -> Featur
     return FeatureComparison(a.shape[0], b.shape[0], frames, diff.max(axis=0),
                              snr_db(a[:frames], b[:frames]), constant_bands(a), constant_bands(b),
                              diagnose_frames(a, b, atol))
+
+
+def parse_feature_gate(text: str) -> tuple[str, float | None]:
+    """`--fail-on` of `features compare`: "snr:DB" (fail below DB decibels) or "frames"
+    (fail when the frame counts differ); ValueError naming the text otherwise."""
+    rule = text.strip()
+    if rule == "frames":
+        return ("frames", None)
+    if rule.startswith("snr:"):
+        try:
+            return ("snr", float(rule[4:]))
+        except ValueError:
+            pass
+    raise ValueError(f"--fail-on {text!r}: expected snr:DB (e.g. snr:40) or frames")
+
+
+def feature_gate_failures(comparison: FeatureComparison,
+                          rules: list[tuple[str, float | None]]) -> list[str]:
+    """One line per rule the comparison breaks (empty: the gate passes)."""
+    failed = []
+    for kind, value in rules:
+        if kind == "frames" and comparison.frames_a != comparison.frames_b:
+            failed.append(f"frames: a has {comparison.frames_a} frames, b "
+                          f"{comparison.frames_b}")
+        elif kind == "snr" and not comparison.snr_db >= value:
+            failed.append(f"snr:{value:g}: the SNR is {comparison.snr_db:.1f} dB")
+    return failed

@@ -27,6 +27,7 @@ from rnnt_parity.audio import load_audio
 from rnnt_parity.files import refuse_to_overwrite
 from rnnt_parity.frontends.model_input import ModelRows
 from rnnt_parity.frontends.native import NativeInput, extract, read_native_input
+from rnnt_parity.progress import step
 
 DTYPES = ("float64", "float32")
 
@@ -108,6 +109,7 @@ def extract_files(config: Path | None, audio: list[Path], out_dir: Path,
         files[meta] = _json_writer(record(native, rows, path))
         out(f"  {path} -> {npy.name}: {rows.rows.shape[0]} frames x {rows.rows.shape[1]}, "
             f"length {rows.length}")
+        step(str(path))
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_all(files)
     out(f"wrote {len(outputs)} model input(s) to {out_dir}")

@@ -43,7 +43,18 @@ def _headline(report: dict) -> list[str]:
         f"tied on {pairs['ties']} utterances; p = {pairs['p_value']:.4g}.",
         f"Identical hypotheses: {identity['identical']} of {identity['scored']} "
         f"({_pct(identity['rate'])}).",
+        *_gate_lines(report.get("gate")),
     ]
+
+
+def _gate_lines(gate: dict | None) -> list[str]:
+    """The --fail-on verdict, as the terminal gives it."""
+    if gate is None or not gate["fail_on"]:
+        return ["Gate: no --fail-on threshold was given."]
+    rules = ", ".join(gate["fail_on"])
+    if gate["passed"]:
+        return [f"Gate ({rules}): passed."]
+    return [f"Gate ({rules}): FAILED: " + "; ".join(gate["failures"]) + "."]
 
 
 def _table(header: list[str], rows: list[list]) -> list[str]:

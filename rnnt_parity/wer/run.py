@@ -81,6 +81,9 @@ def _shard_record(manifest: Path, total: int, shard: tuple[int, int], a: Side,
 def _finish(entries: list[Entry], a: Side, b: Side, out: Path, thresholds: list[Threshold],
             replicates: int, force: bool) -> int:
     report = compare_hypotheses(entries, a, b, replicates)
+    failed = failures(report, thresholds)
+    report["gate"] = {"fail_on": [rule.text for rule in thresholds], "passed": not failed,
+                      "failures": failed}
     write_report(report, out, force)
     for name, side in (("a", a), ("b", b)):
         write_hypotheses(out / f"hypotheses_{name}.jsonl", side.hypotheses, entries)
@@ -90,7 +93,6 @@ def _finish(entries: list[Entry], a: Side, b: Side, out: Path, thresholds: list[
           f"[{100 * report['bootstrap']['delta_ci95'][0]:+.3f}, "
           f"{100 * report['bootstrap']['delta_ci95'][1]:+.3f}], identical "
           f"{100 * report['identity']['rate']:.1f}%; report in {out}")
-    failed = failures(report, thresholds)
     for line in failed:
         print(f"wer-drift gate failed: {line}")
     return 1 if failed else 0

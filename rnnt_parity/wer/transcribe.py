@@ -7,36 +7,13 @@ and the reason is kept (the report counts and lists every skip; nothing is dropp
 
 from __future__ import annotations
 
-import sys
-import time
-
 from rnnt_parity.audio import load_audio
 from rnnt_parity.corpus.manifests import Entry
+from rnnt_parity.progress import Progress
 from rnnt_parity.wer.system import System
 
 SAMPLE_RATE = 16000
 BATCH = 16
-
-
-class Progress:
-    """A one-line progress bar on stderr (redrawn in place on a terminal, else every 10%)."""
-
-    def __init__(self, label: str, total: int, stream=None):
-        self.label, self.total, self.stream = label, total, stream or sys.stderr
-        self.done, self.started, self.shown = 0, time.perf_counter(), -1
-
-    def advance(self, count: int) -> None:
-        self.done += count
-        tenth = 10 * self.done // max(self.total, 1)
-        live = getattr(self.stream, "isatty", lambda: False)()
-        if live or tenth != self.shown or self.done == self.total:
-            self.shown = tenth
-            seconds = time.perf_counter() - self.started
-            filled = 30 * self.done // max(self.total, 1)
-            end = "\r" if live and self.done < self.total else "\n"
-            self.stream.write(f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] "
-                              f"{self.done}/{self.total} {seconds:.1f} s{end}")
-            self.stream.flush()
 
 
 def transcribe(system: System, entries: list[Entry], label: str = "decoding",
@@ -67,4 +44,6 @@ def transcribe(system: System, entries: list[Entry], label: str = "decoding",
         hypotheses.update(zip(ids, system.decode([rows[i] for i in ids]), strict=True))
         if bar:
             bar.advance(len(ids))
+    if bar:
+        bar.close()
     return hypotheses, skipped

@@ -43,6 +43,15 @@ def test_check_rejects_an_unknown_backend(capsys):
     assert "unknown backend 'k2'" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="CUDA is present here")
+def test_check_require_gpu_fails_without_cuda_and_cuda_rows_are_said_to_skip(capsys):
+    assert main(["check", "--require-gpu", "--backend", "torchaudio"]) == 1
+    assert "--require-gpu: CUDA is not available" in capsys.readouterr().err
+    assert main(["check", "--device", "cuda", "--backend", "torchaudio"]) == 0
+    assert "note: CUDA is not available: every cuda row skips (--require-gpu fails " \
+           "instead)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("shape", ["4,150,40", "4,150,40,0", "a,b,c,d"])
 def test_bench_rejects_a_malformed_shape(shape, capsys):
     with pytest.raises(SystemExit):

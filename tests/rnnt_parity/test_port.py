@@ -257,9 +257,10 @@ def test_compare_with_padding_explains_myrtles_stack_time_and_judges_the_other_f
     out = capsys.readouterr().out
     assert "encoder    explained valid frames" in out and "prediction pass" in out
     assert "elsewhere: pass (max abs 0.00e+00" in out
-    assert "explained at utterance 1 frame 3: the last stacked frame of an utterance whose " \
-        "length is not a multiple of 2 reaches past its end, where myrtle_rnnt finds the " \
-        "next frame of the padded batch" in out
+    assert "explained at utterance 1 frame 3, the loss of utterance 1: the last stacked " \
+        "frame of an utterance whose length is not a multiple of 2 reaches past its end, " \
+        "where myrtle_rnnt finds the next frame of the padded batch" in out
+    assert main(["compare", *NN_LSTM, str(path), str(tmp_path / "c.pt")]) == 0
 
 
 def test_an_error_outside_the_explained_frames_still_fails_a_padded_compare(

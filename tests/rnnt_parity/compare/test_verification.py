@@ -193,7 +193,7 @@ def test_checkpoints_in_two_precisions_are_judged_in_the_lower(tmp_path, capsys)
     assert main(["compare", "--json", str(tmp_path / "v.json"), str(path), str(half)]) == 0
     out = capsys.readouterr().out
     assert "a is stored in float32 and b in float16: float64 compares two roundings of the " \
-           "weights and is reported only; judged in float16" in out
+           "weights and is reported only, as is every other precision; judged in float16" in out
     reports = json.loads((tmp_path / "v.json").read_text())["reports"]
     assert {(r["precision"], r["judged"]) for r in reports} == {
         ("float64", False), ("float32", False), ("float16", True)}
@@ -228,3 +228,52 @@ def test_speech_inputs_are_stacked_log_mels_of_the_fixture_recordings():
     batch = speech_inputs(family("dsi").interface(FAMILIES["dsi"][1]))
     assert batch.features.shape == (2, 24, 320) and list(batch.lengths) == [24, 24]
     assert speech_inputs(family("nemo").interface(FAMILIES["nemo"][1])) is None
+
+
+def test_written_weights_that_are_not_the_float64_map_rounded_once_are_refused(
+        tmp_path, monkeypatch, capsys):
+    """A map whose float32 result differs from its float64 one (here: a gate swap only when
+    the tensors are float32) passes in float64 and hides in the float32 model's own
+    spread; the written tensors, checked against the float64 map rounded, do not."""
+    import rnnt_parity.port as port
+
+    path, statements, target = checkpoint(tmp_path, "myrtle", "uniform")
+    honest = port.map_to
+
+    def float32_only_bug(state, *args, **options):
+        mapped, config, maps = honest(state, *args, **options)
+        key = next(k for k in mapped if k.endswith("weight_hh"))
+        if mapped[key].dtype == torch.float32:
+            i, f, g, o = mapped[key].chunk(4, dim=0)
+            mapped = {**mapped, key: torch.cat([f, i, g, o])}
+        return mapped, config, maps
+
+    monkeypatch.setattr(port, "map_to", float32_only_bug)
+    out = tmp_path / "ported.pt"
+    assert main(["port", "--to", target, *statements, str(path), str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "verification failed at written weights" in captured.err and not out.exists()
+    assert "written weights: " in captured.out
+    assert "not the float64 map rounded to torch.float32" in captured.out
+
+
+def test_a_bfloat16_and_a_float16_export_of_one_model_are_judged_in_bfloat16(tmp_path, capsys):
+    path, _, _ = checkpoint(tmp_path, "dsi", "uniform")
+    state = torch.load(path, weights_only=True)
+    torch.save({k: v.bfloat16() for k, v in state.items()}, tmp_path / "bf16.pt")
+    torch.save({k: v.half() for k, v in state.items()}, tmp_path / "fp16.pt")
+    assert main(["compare", "--precision", "float32", str(tmp_path / "bf16.pt"),
+                 str(tmp_path / "fp16.pt")]) == 0
+    assert "judged in bfloat16" in capsys.readouterr().out
+
+
+def test_a_reduced_run_that_overflows_fails_with_a_note():
+    config = FAMILIES["canonical"][1]
+    model = realistic(family("canonical").build(config), "uniform")
+    with torch.no_grad():
+        model.joint.output.weight.mul_(1e5)
+    side = side_of("canonical", config, model.state_dict())
+    verification = verify(side, side, ["float16"])
+    assert not verification.passed and verification.first_divergence.startswith("float16 ")
+    assert any("a's float16 run is not finite where its float64 run is" in line
+               for line in verification.lines())

@@ -28,3 +28,21 @@ def max_over_the_batch(logits, targets, logit_lengths, target_lengths):
     """A loss whose output fits no reduction of the per-utterance losses."""
     return torchaudio.functional.rnnt_loss(logits, targets.int(), logit_lengths.int(),
                                            target_lengths.int(), reduction="none").max()
+
+
+def raises_on_every_call(logits, targets, logit_lengths, target_lengths):
+    """A callable that cannot be called at all: the kit refuses it (exit status 2)."""
+    raise RuntimeError("not implemented")
+
+
+def last_label_not_scored_mean_over_u(logits, targets, logit_lengths, target_lengths):
+    """Subtly wrong, as a user wrote it: one label fewer scored, then the mean divided by
+    the target length."""
+    if targets.shape[1] == 0:
+        losses = torchaudio.functional.rnnt_loss(
+            logits, targets.int(), logit_lengths.int(), target_lengths.int(), reduction="none")
+    else:
+        losses = torchaudio.functional.rnnt_loss(
+            logits[:, :, :-1].contiguous(), targets[:, :-1].int().contiguous(),
+            logit_lengths.int(), (target_lengths - 1).clamp(min=0).int(), reduction="none")
+    return (losses / target_lengths.clamp(min=1)).mean()

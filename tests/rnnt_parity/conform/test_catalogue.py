@@ -92,9 +92,9 @@ def test_the_whole_catalogue_is_caught_and_the_correct_implementations_pass_clea
 
 def test_a_mutant_the_kit_refuses_to_run_counts_as_caught(tmp_path):
     (tmp_path / "catalogue.json").write_text(json.dumps({"entries": [
-        {"name": "largest loss of the batch, auto-detected", "kind": "rnnt-loss",
-         "target": "tests.rnnt_parity.conform.mutants:max_over_the_batch", "options": {},
-         "source": "nowhere", "breaks": "no reduction fits", "expect": "caught"}]}))
+        {"name": "a callable that always raises, auto-detected", "kind": "rnnt-loss",
+         "target": "tests.rnnt_parity.conform.mutants:raises_on_every_call", "options": {},
+         "source": "nowhere", "breaks": "cannot be called", "expect": "caught"}]}))
     lines = []
     run = run_catalogue(path=tmp_path / "catalogue.json", out=lines.append)
     assert run.all_as_expected and "the kit refused it" in lines[0]

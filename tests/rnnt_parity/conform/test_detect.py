@@ -68,3 +68,22 @@ def test_int64_lengths_are_reported_when_accepted():
 
     found = detect_rnnt_convention(any_dtype)
     assert found.length_dtypes == ("int32", "int64") and found.blank == -1
+
+
+def test_a_loss_that_scores_one_label_fewer_is_named_not_refused():
+    from tests.rnnt_parity.conform.mutants import last_label_not_scored_mean_over_u
+
+    found = detect_rnnt_convention(last_label_not_scored_mean_over_u)
+    assert found.reduction == "mean_over_target_lengths"
+    assert found.suspected[0].startswith("last label not scored: the output ")
+    assert "is the oracle's mean_over_target_lengths with target_lengths - 1" in \
+        found.suspected[0]
+
+
+def test_an_output_no_hypothesis_fits_is_checked_as_a_sum_and_said_so():
+    from tests.rnnt_parity.conform.mutants import max_over_the_batch
+
+    found = detect_rnnt_convention(max_over_the_batch)
+    assert found.reduction == "sum"
+    assert "fits no reduction of the oracle's per-utterance losses" in found.suspected[0]
+    assert "checked as 'sum'" in found.suspected[0]

@@ -58,7 +58,8 @@ def test_a_myrtle_ports_padded_batch_divergence_is_explained_and_judged_elsewher
     report = conform_model("rnnt_parity.port:load_model", ported)
     assert [c.passed for c in report.checks] == [True, True, True]
     assert "outside the explained frames (encoder, joint, loss)" in report.checks[2].detail
-    assert "explained at utterance 1 frame 3:" in report.checks[2].detail
+    assert "explained at utterance 1 frame 3, the loss of utterance 1:" in \
+        report.checks[2].detail
     assert "StackTime" in report.checks[2].detail
 
 

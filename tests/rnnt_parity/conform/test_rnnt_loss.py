@@ -66,6 +66,44 @@ def per_target_length_mean(logits, targets, logit_lengths, target_lengths):
     return (losses / target_lengths).mean()
 
 
+def test_a_subtly_wrong_loss_under_auto_gets_a_failing_report_naming_the_deviation(tmp_path):
+    """Scored one label fewer and divided by the target length: the output fits no
+    reduction, so detection tries the named hypotheses; the report fails, first with the
+    one that fits, and every failed check says where and what the two values are."""
+    target = "tests.rnnt_parity.conform.mutants:last_label_not_scored_mean_over_u"
+    assert main(["conform", "rnnt-loss", target, "--out", str(tmp_path)]) == 1
+    report = json.loads((tmp_path / "conformance.json").read_text())
+    first = report["checks"][0]
+    assert not first["passed"] and first["detail"].startswith("last label not scored: ")
+    failed = [c for c in report["checks"][1:] if not c["passed"]]
+    assert failed and all(" differs at [" in c["detail"] and " where the oracle has " in
+                          c["detail"] for c in failed if "differs" in c["detail"])
+    markdown = (tmp_path / "conformance.md").read_text()
+    assert "| loss: largest abs error | gradient: largest abs error |" in markdown
+
+
+def test_a_callable_that_cannot_be_called_is_refused(tmp_path, capsys):
+    assert main(["conform", "rnnt-loss", "tests.rnnt_parity.conform.mutants:raises_on_every_call",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "the convention is incomplete" in capsys.readouterr().err
+
+
+def test_the_report_json_is_strict_with_non_finite_errors_flagged(tmp_path):
+    target = "tests.rnnt_parity.conform.mutants:last_label_not_scored_mean_over_u"
+    assert main(["conform", "rnnt-loss", target, "--out", str(tmp_path)]) == 1
+    report = json.loads((tmp_path / "conformance.json").read_text(),
+                        parse_constant=lambda c: pytest.fail(f"non-strict {c}"))
+    flagged = report["non_finite"]
+    assert flagged and all(report_value_is_null(report, path) for path in flagged)
+
+
+def report_value_is_null(report: dict, path: str) -> bool:
+    value = report
+    for part in path.split("."):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return value is None
+
+
 def test_a_per_target_length_mean_is_compared_through_its_documented_definition():
     report = conform_rnnt_loss(f"{__name__}:per_target_length_mean")
     assert report.convention["reduction"] == "mean_over_target_lengths"

@@ -30,6 +30,25 @@ def test_python_speech_features_vs_torchaudio_differ(capsys):
     assert "frame counts differ" in out
     snr = float(out.split("SNR of the difference: ")[1].split(" dB")[0])
     assert snr < 20.0
+    assert "no --fail-on given: a report, not a verdict" in out
+
+
+def test_fail_on_gates_the_snr_and_the_frame_counts(capsys):
+    argv = ["features", "compare", str(AUDIO), "--a", "python_speech_features",
+            "--b", "torchaudio_melspectrogram", "--n-mels", "40"]
+    assert main([*argv, "--fail-on", "snr:40", "--fail-on", "frames"]) == 1
+    out = capsys.readouterr().out
+    assert "features gate failed: snr:40: the SNR is " in out
+    assert "features gate failed: frames: a has " in out
+    same = ["features", "compare", str(AUDIO), "--a", "python_speech_features",
+            "--b", "lib:python_speech_features", "--n-mels", "80"]
+    assert main([*same, "--fail-on", "snr:40", "--fail-on", "frames"]) == 0
+
+
+def test_a_malformed_fail_on_rule_is_refused(capsys):
+    assert main(["features", "compare", str(AUDIO), "--a", "kaldi", "--b", "lib:kaldi",
+                 "--fail-on", "snr"]) == 2
+    assert "--fail-on 'snr': expected snr:DB (e.g. snr:40) or frames" in capsys.readouterr().err
 
 
 def test_plot_is_written_as_png_and_never_overwritten_without_force(tmp_path, capsys):

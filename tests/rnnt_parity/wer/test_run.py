@@ -75,6 +75,21 @@ def test_gate_exits_one_when_a_threshold_is_exceeded(data, tmp_path, capsys):
     assert "wer-drift gate failed" in capsys.readouterr().out
 
 
+def test_the_gate_verdict_is_in_every_report_file(data, tmp_path, capsys):
+    assert _drift(data, tmp_path, "greedy", "budget1", "--fail-on", "identity:100%") == 1
+    gate = _report(tmp_path)["gate"]
+    assert gate["fail_on"] == ["identity:100%"] and not gate["passed"]
+    line = "Gate (identity:100%): FAILED: identity:100%: "
+    assert gate["failures"][0].startswith("identity:100%: ")
+    assert line in (tmp_path / "report.md").read_text()
+    assert line in (tmp_path / "report.html").read_text()
+    assert _drift(data, tmp_path / "same", "greedy", "greedy", "--fail-on", "abs:0.5%") == 0
+    assert "Gate (abs:0.5%): passed." in (tmp_path / "same" / "report.md").read_text()
+    assert _drift(data, tmp_path / "none", "greedy", "greedy") == 0
+    assert "Gate: no --fail-on threshold was given." in \
+        (tmp_path / "none" / "report.md").read_text()
+
+
 def test_bad_entries_are_skipped_listed_and_counted(data, tmp_path):
     audio = data / "data" / "audio"
     shutil.copy(audio / sorted(os.listdir(audio))[0], tmp_path / "fine.flac")
@@ -124,7 +139,7 @@ def test_torchrun_ranks_gather_into_the_unsharded_report(data, tmp_path):
                     str(data / "data" / "manifest.json"), "--system-a",
                     str(data / "greedy.json"), "--system-b", str(data / "ctc.json"), "--out",
                     str(tmp_path / "ranks"), "--replicates", "500"],
-                   check=True, capture_output=True, timeout=300)
+                   check=True, capture_output=True, timeout=3600)
     assert _report(tmp_path / "ranks") == _report(tmp_path / "whole")
 
 
