@@ -190,7 +190,8 @@ def fc_lstm_fc_problems(config: CanonicalConfig, owner: str) -> list[str]:
         problems.append(f"the fully connected activation is {config.fc_activation}; {owner} "
                         "is Hardtanh(0, 20)")
     if config.ctc_head:
-        problems.append(f"the model has a CTC head; {owner} has none")
+        problems.append(f"the model has a CTC head; {owner} has none (port with --drop-ctc-head "
+                        "to leave it behind)")
     if config.lstm_gates != "sigmoid" or config.lstm_cell != "tanh":
         problems.append(f"hard LSTM activations; {owner} are sigmoid/tanh")
     return problems

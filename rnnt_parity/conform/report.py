@@ -121,8 +121,13 @@ def render_markdown(report: ConformanceReport) -> str:
                   for r in report.bad_input]
     for c in report.checks:
         if c.example is not None:
+            example = {k: v for k, v in c.example.items() if k != "replay"}
             lines += ["", f"## Shrunk failing example: {c.name}", "", "```json",
-                      json.dumps(c.example), "```"]
+                      json.dumps(example), "```"]
+            if "replay" in c.example:
+                lines += ["", "The same call as the callable received it (its blank, "
+                          "dtypes and inputs), to run as it stands:", "", "```python",
+                          c.example["replay"], "```"]
     return "\n".join(lines) + "\n"
 
 

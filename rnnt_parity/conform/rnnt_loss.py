@@ -269,14 +269,46 @@ def run_fixtures(user: UserRNNTLoss) -> list[CheckOutcome]:
     return out
 
 
-def run_property(user: UserRNNTLoss, profile: str = "ci") -> CheckOutcome:
+def run_property(user: UserRNNTLoss, profile: str = "ci", target: str = "") -> CheckOutcome:
     """Random float32 batches (full-length first utterance, at least one label: a batch
-    of empty targets is `run_empty_targets`'s) against the oracle."""
+    of empty targets is `run_empty_targets`'s) against the oracle; a shrunk failure comes
+    with `replay`, the call as the callable received it (`target` names the callable)."""
     return search("property: random batches vs the oracle",
                   rnnt_batches(dtype=np.float32, full_lengths=True).filter(
                       lambda case: int(np.max(case.target_lengths)) > 0),
                   lambda case: _compare_batch(user, "", *case.arrays(), case.blank),
-                  describe_case, profile)
+                  lambda case: {**describe_case(case), "replay": replay(user, target, case)},
+                  profile)
+
+
+def replay(user: UserRNNTLoss, target: str, case) -> str:
+    """A Python snippet that makes the call the callable received for `case`: in its own
+    vocabulary order (its blank), length dtype, inputs (log-probs made by log_softmax when
+    it takes them) and trimming, with the oracle's answer beside it."""
+    logits, targets, logit_lengths, target_lengths = case.arrays()
+    order, theirs = their_vocabulary(targets, target_lengths, case.blank,
+                                     user.convention.blank, logits.shape[-1])
+    frames, labels = logits.shape[1], theirs.shape[1]
+    if not user.convention.accepts_padding:
+        frames, labels = int(np.max(logit_lengths)), int(np.max(target_lengths))
+    x = np.ascontiguousarray(logits[:, :frames, :labels + 1][..., order]).astype(np.float32)
+    expected = oracle_expectation(logits, targets, logit_lengths, target_lengths, case.blank,
+                                  user.convention.reduction)[0]
+    dtype = f"torch.{user.convention.length_dtypes[0]}"
+    take = ("torch.log_softmax(x, dim=-1)" if user.convention.inputs == "log_probs" else "x")
+    return "\n".join([
+        "import torch",
+        "from rnnt_parity.conform.targets import load_callable",
+        "",
+        f"loss = load_callable({target!r})",
+        f"x = torch.tensor({x.tolist()!r}, dtype=torch.float32)  # (B, T, U+1, V), blank "
+        f"{user.convention.blank}",
+        f"targets = torch.tensor({theirs[:, :labels].tolist()!r}, dtype={dtype})",
+        f"logit_lengths = torch.tensor({np.asarray(logit_lengths).tolist()!r}, dtype={dtype})",
+        f"target_lengths = torch.tensor({np.asarray(target_lengths).tolist()!r}, "
+        f"dtype={dtype})",
+        f"print(loss({take}, targets, logit_lengths, target_lengths))",
+        f"# the oracle ({user.convention.reduction}): {np.round(expected, 7).tolist()}"])
 
 
 def run_empty_targets(user: UserRNNTLoss) -> CheckOutcome:
@@ -389,7 +421,7 @@ def conform_rnnt_loss(target: str, convention: str = "auto", profile: str = "ci"
         report.checks.append(CheckOutcome(SUSPECTED_CHECK, False,
                                           detail="; ".join(found.suspected)))
     report.checks += run_fixtures(user)
-    report.checks.append(run_property(user, profile))
+    report.checks.append(run_property(user, profile, target))
     report.checks.append(run_large_batch(user))
     report.checks.append(run_second_backward(user))
     report.checks.append(run_empty_targets(user))

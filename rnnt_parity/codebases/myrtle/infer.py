@@ -107,7 +107,8 @@ def myrtle_from_canonical(config: CanonicalConfig) -> MyrtleConfig:
     if not config.pre_layers:
         problems.append("the model has no encoder layers; Myrtle's encoder is an LSTM")
     if config.ctc_head:
-        problems.append("the model has a CTC head; Myrtle's has none")
+        problems.append("the model has a CTC head; Myrtle's has none (port with --drop-ctc-head to "
+                        "leave it behind)")
     if config.lstm_gates != ("hard" if config.lstm_cell == "hard" else "sigmoid"):
         problems.append("mixed hard and smooth LSTM activations")
     if problems:

@@ -58,6 +58,25 @@ def test_pitfall_mean_divided_by_target_length_fails_with_a_shrunk_example(tmp_p
     assert "Shrunk failing example" in (tmp_path / "conformance.md").read_text()
 
 
+def test_the_shrunk_example_replays_as_printed_in_the_callables_own_convention(tmp_path):
+    """Blank last (the callable's), not the kit's blank 0; running the snippet makes the
+    very call that failed, and its answer is not the oracle's printed beside it."""
+    import contextlib
+    import io
+
+    target = "tests.rnnt_parity.conform.mutants:last_label_not_scored_mean_over_u"
+    assert main(["conform", "rnnt-loss", target, "--out", str(tmp_path)]) == 1
+    markdown = (tmp_path / "conformance.md").read_text()
+    snippet = markdown.split("```python\n")[1].split("```")[0]
+    assert "blank -1" in snippet and "dtype=torch.int32" in snippet
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(snippet, {})
+    answer = float(printed.getvalue().strip().removeprefix("tensor(").removesuffix(")"))
+    oracle = float(snippet.rsplit(": ", 1)[1].strip("[]\n"))
+    assert abs(answer - oracle) > 1e-3
+
+
 def per_target_length_mean(logits, targets, logit_lengths, target_lengths):
     """NeMo's reduction="mean" as it documents it: each loss over its target length (a
     length of 0 divides by 0), then the batch mean."""
