@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.docs
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "my_rnnt_loss"
 
 
@@ -19,14 +23,11 @@ def test_the_example_suite_passes_with_the_plugin():
     assert "3 passed" in done.stdout
 
 
-def test_the_example_losses_through_the_command_line(tmp_path):
+def test_the_buggy_example_loss_through_the_command_line(tmp_path):
     command = [str(Path(sys.executable).parent / "rnnt-parity"), "conform", "rnnt-loss"]
-    good = subprocess.run([*command, "my_losses:rnnt_loss", "--out", str(tmp_path / "good")],
-                          cwd=EXAMPLE, capture_output=True, text=True, check=False)
-    assert good.returncode == 0, good.stdout[-2000:] + good.stderr[-2000:]
     bad = subprocess.run([*command, "my_losses:rnnt_loss_last_label_dropped", "--out",
                           str(tmp_path / "bad")], cwd=EXAMPLE, capture_output=True, text=True,
                          check=False)
-    assert bad.returncode == 1
+    assert bad.returncode == 1, bad.stdout[-2000:] + bad.stderr[-2000:]
     report = json.loads((tmp_path / "bad" / "conformance.json").read_text())
     assert report["checks"][0]["detail"].startswith("last label not scored: ")

@@ -10,6 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.docs
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = f"{Path(sys.executable).parent}/"
 """Where this interpreter's `rnnt-parity` is (the README's .venv/bin/ in a fresh clone)."""

@@ -58,16 +58,14 @@ def test_pitfall_mean_divided_by_target_length_fails_with_a_shrunk_example(tmp_p
     assert "Shrunk failing example" in (tmp_path / "conformance.md").read_text()
 
 
-def test_the_shrunk_example_replays_as_printed_in_the_callables_own_convention(tmp_path):
+def test_the_shrunk_example_replays_as_printed_in_the_callables_own_convention(
+        subtly_wrong_report):
     """Blank last (the callable's), not the kit's blank 0; running the snippet makes the
     very call that failed, and its answer is not the oracle's printed beside it."""
     import contextlib
     import io
 
-    target = "tests.rnnt_parity.conform.mutants:last_label_not_scored_mean_over_u"
-    assert main(["conform", "rnnt-loss", target, "--out", str(tmp_path)]) == 1
-    markdown = (tmp_path / "conformance.md").read_text()
-    snippet = markdown.split("```python\n")[1].split("```")[0]
+    snippet = subtly_wrong_report[2].split("```python\n")[1].split("```")[0]
     assert "blank -1" in snippet and "dtype=torch.int32" in snippet
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
@@ -85,19 +83,32 @@ def per_target_length_mean(logits, targets, logit_lengths, target_lengths):
     return (losses / target_lengths).mean()
 
 
-def test_a_subtly_wrong_loss_under_auto_gets_a_failing_report_naming_the_deviation(tmp_path):
-    """Scored one label fewer and divided by the target length: the output fits no
-    reduction, so detection tries the named hypotheses; the report fails, first with the
-    one that fits, and every failed check says where and what the two values are."""
-    target = "tests.rnnt_parity.conform.mutants:last_label_not_scored_mean_over_u"
-    assert main(["conform", "rnnt-loss", target, "--out", str(tmp_path)]) == 1
-    report = json.loads((tmp_path / "conformance.json").read_text())
+SUBTLY_WRONG = "tests.rnnt_parity.conform.mutants:last_label_not_scored_mean_over_u"
+"""Scored one label fewer and divided by the target length (the issue's hand-written loss)."""
+
+
+@pytest.fixture(scope="module")
+def subtly_wrong_report(tmp_path_factory):
+    """`conform rnnt-loss` of `SUBTLY_WRONG` under auto: (exit status, JSON, Markdown)."""
+    out = tmp_path_factory.mktemp("subtly_wrong")
+    status = main(["conform", "rnnt-loss", SUBTLY_WRONG, "--out", str(out)])
+    text = (out / "conformance.json").read_text()
+    return status, text, (out / "conformance.md").read_text()
+
+
+def test_a_subtly_wrong_loss_under_auto_gets_a_failing_report_naming_the_deviation(
+        subtly_wrong_report):
+    """The output fits no reduction, so detection tries the named hypotheses; the report
+    fails, first with the one that fits, and every failed check says where and what the two
+    values are."""
+    status, text, markdown = subtly_wrong_report
+    report = json.loads(text)
     first = report["checks"][0]
-    assert not first["passed"] and first["detail"].startswith("last label not scored: ")
-    failed = [c for c in report["checks"][1:] if not c["passed"]]
+    assert status == 1 and not first["passed"]
+    assert first["detail"].startswith("last label not scored: ")
+    failed = [c for c in report["checks"][1:] if "differs" in c["detail"]]
     assert failed and all(" differs at [" in c["detail"] and " where the oracle has " in
-                          c["detail"] for c in failed if "differs" in c["detail"])
-    markdown = (tmp_path / "conformance.md").read_text()
+                          c["detail"] for c in failed)
     assert "| loss: largest abs error | gradient: largest abs error |" in markdown
 
 
@@ -107,10 +118,8 @@ def test_a_callable_that_cannot_be_called_is_refused(tmp_path, capsys):
     assert "the convention is incomplete" in capsys.readouterr().err
 
 
-def test_the_report_json_is_strict_with_non_finite_errors_flagged(tmp_path):
-    target = "tests.rnnt_parity.conform.mutants:last_label_not_scored_mean_over_u"
-    assert main(["conform", "rnnt-loss", target, "--out", str(tmp_path)]) == 1
-    report = json.loads((tmp_path / "conformance.json").read_text(),
+def test_the_report_json_is_strict_with_non_finite_errors_flagged(subtly_wrong_report):
+    report = json.loads(subtly_wrong_report[1],
                         parse_constant=lambda c: pytest.fail(f"non-strict {c}"))
     flagged = report["non_finite"]
     assert flagged and all(report_value_is_null(report, path) for path in flagged)

@@ -33,6 +33,16 @@ def _drift(data, out, a="greedy", b="ctc", *extra):
                  "--out", str(out), "--replicates", "500", "--no-progress", *extra])
 
 
+def free_port() -> int:
+    """A TCP port nothing listens on now (a fixed one can still be held by an earlier run's
+    socket in TIME_WAIT, which made this test fail under load)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _report(folder):
     return json.loads((folder / "report.json").read_text())
 
@@ -134,7 +144,7 @@ def test_nemo_and_myrtle_manifests_give_the_same_report(data, tmp_path):
 def test_torchrun_ranks_gather_into_the_unsharded_report(data, tmp_path):
     assert _drift(data, tmp_path / "whole") == 0
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
-    subprocess.run([torchrun, "--nproc-per-node", "2", "--master-port", "29533", "-m",
+    subprocess.run([torchrun, "--nproc-per-node", "2", "--master-port", str(free_port()), "-m",
                     "rnnt_parity.cli", "wer-drift", "--distributed", "--manifest",
                     str(data / "data" / "manifest.json"), "--system-a",
                     str(data / "greedy.json"), "--system-b", str(data / "ctc.json"), "--out",
