@@ -33,6 +33,7 @@ those frames (and on the losses of the utterances without one) beside it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,6 +148,16 @@ def random_inputs(interface, seed: int = 0, full_length: bool = True) -> Inputs:
                   lengths, _labels(rng, interface, RANDOM_BATCH))
 
 
+@functools.cache
+def speech_log_mels() -> tuple[np.ndarray, ...]:
+    """The `SPEECH` recordings' normalised 80-band log-mels, computed once per process."""
+    mels = []
+    for name in SPEECH:
+        signal, rate = load_audio(AUDIO / name)
+        mels.append(log_mel(signal, rate, "myrtle"))
+    return tuple(mels)
+
+
 def speech_inputs(interface, seed: int = 0) -> Inputs | None:
     """The fixture recordings `SPEECH` as normalised 80-band log-mels (the `myrtle` preset),
     k = width / 80 consecutive frames stacked into each row, `SPEECH_ROWS` rows each, full
@@ -154,11 +165,8 @@ def speech_inputs(interface, seed: int = 0) -> Inputs | None:
     if interface.input_features % MEL_BANDS:
         return None
     stack = interface.input_features // MEL_BANDS
-    rows = []
-    for name in SPEECH:
-        signal, rate = load_audio(AUDIO / name)
-        stacked = stack_frames(log_mel(signal, rate, "myrtle"), stack, stack)
-        rows.append(stacked[SPEECH_SKIP:SPEECH_SKIP + SPEECH_ROWS])
+    rows = [stack_frames(mels, stack, stack)[SPEECH_SKIP:SPEECH_SKIP + SPEECH_ROWS]
+            for mels in speech_log_mels()]
     features = np.stack(rows)
     return Inputs(f"speech inputs ({', '.join(SPEECH)})", features,
                   np.full(len(rows), SPEECH_ROWS),
