@@ -42,6 +42,7 @@ from rnnt_parity.codebases.shape_check import shape_problems
 from rnnt_parity.compare.verification import (
     Side,
     Verification,
+    float64_copy,
     input_batches,
     lowest_precision,
     random_inputs,
@@ -244,10 +245,6 @@ def verify(a: Side, b: Side, precisions=(), full_length: bool = True,
     verification = verify_sides(a, b, batches, everything,
                                 everything if judged is None else judged, notes, subject)
     return dataclasses.replace(verification, weight_problems=tuple(rounding_problems(b)))
-
-
-def float64_copy(state: dict) -> dict:
-    return {k: v.double() if v.is_floating_point() else v for k, v in state.items()}
 
 
 def port_checkpoint(source_path: Path, out_path: Path, target: str, source: str | None = None,

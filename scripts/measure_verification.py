@@ -21,9 +21,9 @@ from rnnt_parity.codebases.dsi.model import DSIConfig
 from rnnt_parity.codebases.myrtle.model import MyrtleConfig
 from rnnt_parity.codebases.myrtlespeech.model import MyrtlespeechConfig
 from rnnt_parity.codebases.nemo.model import NeMoConfig
-from rnnt_parity.compare.verification import Side, side_of
+from rnnt_parity.compare.verification import Side, float64_copy, side_of
 from rnnt_parity.mapping.through_canonical import map_to
-from rnnt_parity.port import float64_copy, inspect_checkpoint, verify
+from rnnt_parity.port import inspect_checkpoint, verify
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures"
 REDUCED = ("float32", "bfloat16", "float16")

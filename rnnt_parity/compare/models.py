@@ -47,7 +47,8 @@ class StageReport:
                          for stage, c in self.comparisons.items())
 
 
-def _per_utterance_peak(values: np.ndarray) -> np.ndarray:
+def per_utterance_peak(values: np.ndarray) -> np.ndarray:
+    """`(B,)`: each utterance's largest |value|."""
     return np.abs(values).reshape(values.shape[0], -1).max(axis=1, initial=0.0)
 
 
@@ -61,7 +62,7 @@ def rnnt_losses(logits: np.ndarray, labels, logit_lengths, blank: int) -> np.nda
     return loss
 
 
-def _valid_frames_only(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def valid_frames_only(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """(B, T, ...) with frames at or past each utterance's length set to 0: what a model
     computes on padding is not part of its contract."""
     valid = np.arange(values.shape[1])[None, :] < np.asarray(lengths)[:, None]
@@ -81,9 +82,9 @@ def compare_stage_outputs(a: dict, b: dict, tolerance, blank_a: int, blank_b: in
             if not np.array_equal(a["lengths"], b["lengths"]) or expected.shape != actual.shape:
                 actual = np.full_like(expected, np.nan)
             else:
-                expected = _valid_frames_only(expected, a["lengths"])
-                actual = _valid_frames_only(actual, a["lengths"])
-        comparisons[stage] = compare(actual, expected, tolerance, _per_utterance_peak(expected))
+                expected = valid_frames_only(expected, a["lengths"])
+                actual = valid_frames_only(actual, a["lengths"])
+        comparisons[stage] = compare(actual, expected, tolerance, per_utterance_peak(expected))
     loss_a = rnnt_losses(a["joint_own"], labels_a, a["lengths"], blank_a)
     loss_b = rnnt_losses(b["joint_own"], labels_b, b["lengths"], blank_b)
     comparisons["loss"] = compare(loss_b, loss_a, tolerance, np.abs(loss_a))

@@ -46,7 +46,7 @@ from reference_impls.features.stacking import stack_frames
 from rnnt_parity.audio import load_audio
 from rnnt_parity.codebases import build_with_weights, family
 from rnnt_parity.compare.arrays import Comparison, compare
-from rnnt_parity.compare.models import rnnt_losses
+from rnnt_parity.compare.models import per_utterance_peak, rnnt_losses, valid_frames_only
 from rnnt_parity.compare.tolerances import spread_tolerance_for, tolerance_for
 from rnnt_parity.models.stages import stage_outputs
 from rnnt_parity.progress import step
@@ -112,11 +112,14 @@ class Side:
         return family(self.family).blank(self.config)
 
 
+def float64_copy(state: dict) -> dict:
+    """`state` with every floating tensor converted (exactly) to float64."""
+    return {k: v.double() if v.is_floating_point() else v for k, v in state.items()}
+
+
 def side_of(family_name: str, config, stored: dict) -> Side:
     """A side whose float64 weights are its stored weights, exactly converted."""
-    return Side(family_name, config,
-                {k: v.double() if v.is_floating_point() else v for k, v in stored.items()},
-                stored)
+    return Side(family_name, config, float64_copy(stored), stored)
 
 
 @dataclass(frozen=True)
@@ -357,11 +360,7 @@ def stage_arrays(outputs: dict, labels, blank: int) -> dict[str, np.ndarray]:
         if stage not in outputs:
             continue
         values = outputs[stage]
-        if stage in PER_FRAME:
-            valid = np.arange(values.shape[1])[None, :] < lengths[:, None]
-            values = np.where(valid.reshape(*valid.shape, *([1] * (values.ndim - 2))),
-                              values, 0.0)
-        arrays[stage] = values
+        arrays[stage] = valid_frames_only(values, lengths) if stage in PER_FRAME else values
     finite = np.isfinite(arrays["joint"]).reshape(len(lengths), -1).all(axis=1)
     arrays["loss"] = np.full(len(lengths), np.nan)
     if finite.any():
@@ -376,10 +375,6 @@ def _aligned(expected: dict, actual: dict, stage: str) -> np.ndarray:
             or expected[stage].shape != actual[stage].shape):
         return np.full_like(expected[stage], np.nan)
     return actual[stage]
-
-
-def _peaks(values: np.ndarray) -> np.ndarray:
-    return np.abs(values).reshape(values.shape[0], -1).max(axis=1, initial=0.0)
 
 
 def _spread(x_d: dict, x_64: dict, stage: str) -> np.ndarray:
@@ -422,7 +417,7 @@ def _judge(a_x: dict, b_x: dict, stage: str, tolerance, limits=None, peaks=None
            ) -> Comparison:
     expected = a_x[stage]
     return compare(_aligned(a_x, b_x, stage), expected, tolerance,
-                   _peaks(expected) if peaks is None else peaks, limits=limits)
+                   per_utterance_peak(expected) if peaks is None else peaks, limits=limits)
 
 
 def _excluding(arrays: dict, stage: str, mask: np.ndarray) -> dict:
@@ -446,7 +441,7 @@ def _report(precision: str, inputs: Inputs, judged: bool, a: dict, b: dict,
         if stage not in a or stage not in b:
             continue
         limits = None if limits_of is None else limits_of(stage)
-        peaks = _peaks(a[stage])
+        peaks = per_utterance_peak(a[stage])
         comparisons[stage] = _judge(a, b, stage, tolerance, limits, peaks)
         if comparisons[stage].passed or explanation is None or stage == "prediction":
             continue
@@ -478,7 +473,8 @@ def batch_reports(batch: Inputs, outputs: dict, precisions: Sequence[str],
 
         def limits_of(stage, spread_of=spread_of, rule=rule):
             spread = np.maximum(*spread_of[stage])
-            bound = rule.bound(np.where(np.isfinite(spread), spread, 0.0), _peaks(a64[stage]))
+            bound = rule.bound(np.where(np.isfinite(spread), spread, 0.0),
+                               per_utterance_peak(a64[stage]))
             return np.where(np.isfinite(spread), bound, NO_ALLOWANCE)
 
         spreads = {stage: (float(s_a.max()), float(s_b.max()))

@@ -160,7 +160,8 @@ def test_pitfall_a_fixed_float32_bound_refuses_a_correct_port_at_hardtanhs_ceili
     source = realistic(family(family_name).build(MyrtlespeechConfig(dropout=None)), "normal",
                        scale=0.15)
     a = side_of(family_name, source.config, source.state_dict())
-    from rnnt_parity.port import float64_copy, map_to
+    from rnnt_parity.compare.verification import float64_copy
+    from rnnt_parity.port import map_to
 
     state, canonical, _ = map_to(source.state_dict(), family_name, "canonical", source.config)
     b = side_of("canonical", canonical, state)
