@@ -4,7 +4,10 @@
    utterances, in utterances per second, against the NumPy oracle's one-at-a-time encoder +
    greedy decode (float64) of the same utterances; the hypotheses must agree token for
    token, and the ratio is printed.
-2. A whole `wer-drift` run (audio reading, front end, two greedy systems, bootstrap with
+2. Beam search, beam 4 with Graves's stopping rule (`rnnt_parity.models.beam`, what an
+   `rnnt_beam` system runs): batched (batches of 16) against one utterance at a time, on the
+   same 200 held-out utterances; target < 30 s batched. The hypotheses must agree.
+3. A whole `wer-drift` run (audio reading, front end, two greedy systems, bootstrap with
    10,000 draws, three report files) on `utterances` held-out utterances; target < 2 min.
 Features are computed before timing part 1.
 """
@@ -24,7 +27,7 @@ from reference_impls.rnnt.decode import greedy_decode as oracle_greedy
 from rnnt_parity.corpus.fsdd import held_out_utterances, write_utterances
 from rnnt_parity.models.tiny import TINY_CHECKPOINT
 from rnnt_parity.wer.run import SideSource, run_drift
-from rnnt_parity.wer.system import DEFAULT_MAX_SYMBOLS, System, SystemSpec
+from rnnt_parity.wer.system import DEFAULT_MAX_SYMBOLS, DecoderSettings, System, SystemSpec
 
 BATCH = 16
 
@@ -45,6 +48,13 @@ def _oracle_greedy(system: System, rows: list[np.ndarray]) -> list[list[int]]:
                                              np.array([r.shape[0]]))
         out.append(oracle_greedy(params, config, encodings[0], int(lengths[0]),
                                  DEFAULT_MAX_SYMBOLS))
+    return out
+
+
+def _beam_decode(system: System, rows: list[np.ndarray], batch: int) -> list[list[int]]:
+    out = []
+    for start in range(0, len(rows), batch):
+        out += system.decode_ids(rows[start:start + batch])
     return out
 
 
@@ -69,6 +79,19 @@ def run_decode_benchmark(utterances: int = 1000) -> None:
     print(f"oracle greedy (NumPy, one at a time): {oracle_s:.2f} s = "
           f"{len(rows) / oracle_s:.1f} utterances/s")
     print(f"speed-up {oracle_s / batched_s:.1f}x; identical hypotheses {same}/{len(rows)}")
+    beam_system = System(SystemSpec(TINY_CHECKPOINT,
+                                    decoder=DecoderSettings("rnnt_beam", beam=4)))
+    timings, results = {}, {}
+    for batch in (BATCH, 1):
+        started = time.perf_counter()
+        results[batch] = _beam_decode(beam_system, rows, batch)
+        timings[batch] = time.perf_counter() - started
+    same = sum(a == b for a, b in zip(results[BATCH], results[1], strict=True))
+    print(f"beam search, beam 4, batched (batch {BATCH}): {timings[BATCH]:.2f} s = "
+          f"{len(rows) / timings[BATCH]:.1f} utterances/s (target < 30 s)")
+    print(f"beam search, beam 4, one utterance at a time: {timings[1]:.2f} s "
+          f"({timings[1] / timings[BATCH]:.1f}x the batched time); identical hypotheses "
+          f"{same}/{len(rows)}")
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         seen = int(round(utterances * 0.8))

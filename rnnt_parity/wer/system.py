@@ -209,12 +209,10 @@ class System:
                 out.append([k for t, k in enumerate(path) if k != self.vocabulary.blank
                             and (t == 0 or path[t - 1] != k)])
             return out
-        from rnnt_parity.models.beam import beam_search
+        from rnnt_parity.models.beam import batched_beam_search
 
-        out = []
-        for b in range(encodings.shape[0]):
-            length = int(lengths[b])
-            found = beam_search(self.model, encodings[b], length, self.spec.decoder.beam,
-                                BEAM_LABELS_PER_FRAME * length, stop_early=True)
-            out.append(list(found[0][0]))
-        return out
+        lengths = [int(n) for n in lengths]
+        found = batched_beam_search(self.model, encodings, lengths, self.spec.decoder.beam,
+                                    [BEAM_LABELS_PER_FRAME * n for n in lengths],
+                                    stop_early=True)
+        return [list(results[0][0]) for results in found]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from reference_impls.models import CanonicalConfig, encoder_forward
 from reference_impls.rnnt.beam import beam_search as oracle_beam_search
-from rnnt_parity.models.beam import beam_search
+from rnnt_parity.models.beam import batched_beam_search, beam_search
 from tests.rnnt_parity.models.test_greedy import model_and_params
 
 CONFIG = CanonicalConfig(6, 8, 1, 1, 2, 5, 2, 7, 4, 3)
@@ -36,6 +36,36 @@ def test_equals_the_oracle_sequence_for_sequence(seed, beam, blank_bias, frames,
     assert [y for y, _ in found] == [y for y, _ in expected]
     np.testing.assert_allclose([s for _, s in found], [s for _, s in expected],
                                rtol=SCORE_RTOL)
+
+
+@given(seed=st.integers(0, 40), beam=st.one_of(st.none(), st.integers(1, 3)),
+       lengths=st.lists(st.integers(1, 4), min_size=1, max_size=4),
+       max_lengths=st.lists(st.integers(0, 3), min_size=4, max_size=4), stop_early=st.booleans())
+def test_a_batch_equals_the_oracle_utterance_by_utterance(seed, beam, lengths, max_lengths,
+                                                          stop_early):
+    """Ragged lengths and per-utterance label caps: each utterance's result in the batch is
+    the oracle's on that utterance alone (the shared prediction cache and the lockstep frame
+    loop leak nothing between utterances)."""
+    model, params = model_and_params(CONFIG, seed, 0.5)
+    frames = max(lengths)
+    features = np.random.default_rng(seed).standard_normal((len(lengths), 2 * frames, 6)) * 2
+    f, _ = encoder_forward(params, CONFIG, features, np.full(len(lengths), 2 * frames))
+    caps = max_lengths[:len(lengths)]
+    found = batched_beam_search(model, torch.tensor(f), lengths, beam, caps, stop_early)
+    for b, (length, cap) in enumerate(zip(lengths, caps, strict=True)):
+        expected = oracle_beam_search(params, CONFIG, f[b], length, beam, cap, stop_early)
+        assert [y for y, _ in found[b]] == [y for y, _ in expected], f"batch index {b}"
+        np.testing.assert_allclose([s for _, s in found[b]], [s for _, s in expected],
+                                   rtol=SCORE_RTOL)
+
+
+def test_batch_entries_are_named_in_errors():
+    model, params = model_and_params(CONFIG, 0, 0.0)
+    f = torch.zeros(2, 3, CONFIG.encoder_output, dtype=torch.float64)
+    with pytest.raises(ValueError, match="batch index 1"):
+        batched_beam_search(model, f, [3, 4], 2, 3)
+    with pytest.raises(ValueError, match="max_length has 1 entries for a batch of 2"):
+        batched_beam_search(model, f, [3, 3], 2, [3])
 
 
 def test_pitfall_merging_by_max_instead_of_log_add_is_caught(monkeypatch):
