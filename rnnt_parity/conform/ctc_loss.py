@@ -37,6 +37,7 @@ from rnnt_parity.conform.loss_checks import (
     log_softmax_within,
     read_loss_convention,
     second_backward,
+    suspected_check,
     their_vocabulary,
 )
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded
@@ -197,6 +198,7 @@ def conform_ctc_loss(target: str, convention: str = "auto", profile: str = "ci",
     found = read_convention(convention, loss)
     report = ConformanceReport("CTC loss", target, asdict(found))
     user = UserCTCLoss(loss, found, device, expected_gradient(convention))
+    report.checks += suspected_check(found.suspected)
     report.checks += run_fixtures(user)
     report.checks.append(run_property(user, profile))
     report.checks.append(run_long_targets(user))

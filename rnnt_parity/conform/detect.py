@@ -30,6 +30,7 @@ A probe that raises records the error and leaves its answer None.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,6 +103,26 @@ def _reduction_of(values: np.ndarray, per_utterance: np.ndarray, target_lengths)
                   "mean_over_target_lengths": (per_utterance / target_lengths.numpy()).mean()}
     matching = [k for k, v in candidates.items() if np.isclose(values, v, rtol=PROBE_RTOL)]
     return matching[0] if len(matching) == 1 else None
+
+
+def suspect(values: np.ndarray, per_utterance: np.ndarray, hypotheses: dict,
+            losses_under: Callable, reduction_of: Callable) -> tuple[str, str]:
+    """(reduction, the line to report) for an output `values` that fits no reduction of the
+    oracle's `per_utterance` losses: the first named hypothesis (name -> (what the oracle is
+    given, the input transform)) whose oracle losses, `losses_under(transform)`, some
+    reduction turns into `values`; else the fallback "none" for a per-utterance output or
+    "sum" for a scalar, and a line saying that nothing fits."""
+    for name, (given, truncate) in hypotheses.items():
+        reduction = reduction_of(values, losses_under(truncate))
+        if reduction is not None:
+            return reduction, (f"{name}: the output {np.round(values, 6).tolist()} is the "
+                               f"oracle's {reduction} with {given} to {PROBE_RTOL:g} (the true "
+                               f"losses: {np.round(per_utterance, 6).tolist()})")
+    fallback = "none" if values.shape == per_utterance.shape else "sum"
+    return fallback, (f"the output {np.round(values, 6).tolist()} fits no reduction of the "
+                      f"oracle's per-utterance losses {np.round(per_utterance, 6).tolist()} "
+                      f"and none of the named hypotheses ({', '.join(hypotheses)}); checked "
+                      f"as {fallback!r}")
 
 
 def probe_or_note(convention: DetectedConvention, name: str, action):
@@ -196,23 +217,11 @@ def detect_rnnt_convention(loss, vocab_size: int = 5, frames: int = 4, labels: i
         reduction = _reduction_of(values, per_utterance, target_lengths)
         if reduction is not None:
             return reduction
-        for name, (given, truncate) in HYPOTHESES.items():
-            x_h, t_h, lengths_h, labels_h = truncate(inputs, targets, logit_lengths,
-                                                     target_lengths)
-            losses_h = _oracle(x_h, t_h, lengths_h, labels_h, found.blank, fused, "none")[0]
-            reduction = _reduction_of(values, losses_h, target_lengths)
-            if reduction is not None:
-                found.suspected.append(
-                    f"{name}: the output {np.round(values, 6).tolist()} is the oracle's "
-                    f"{reduction} with {given} to {PROBE_RTOL:g} (the true losses: "
-                    f"{np.round(per_utterance, 6).tolist()})")
-                return reduction
-        fallback = "none" if values.shape == per_utterance.shape else "sum"
-        found.suspected.append(
-            f"the output {np.round(values, 6).tolist()} fits no reduction of the oracle's "
-            f"per-utterance losses {np.round(per_utterance, 6).tolist()} and none of the "
-            f"named hypotheses ({', '.join(HYPOTHESES)}); checked as {fallback!r}")
-        return fallback
+        reduction, line = suspect(values, per_utterance, HYPOTHESES, lambda truncate: _oracle(
+            *truncate(inputs, targets, logit_lengths, target_lengths), found.blank, fused,
+            "none")[0], lambda v, losses: _reduction_of(v, losses, target_lengths))
+        found.suspected.append(line)
+        return reduction
 
     found.reduction = probe_or_note(found, "reduction", reduction_probe)
 

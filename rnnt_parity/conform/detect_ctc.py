@@ -14,7 +14,10 @@ functools.partial. Probes, in order:
                    applies log_softmax itself ("logits"); else "log_probs"
     reduction      against the oracle's per-utterance losses: "none", "sum", "mean"
                    (each loss / max(target length, 1), then the batch mean: torch's), or
-                   "batch_mean" (sum / B)
+                   "batch_mean" (sum / B); when none fits, the named hypotheses
+                   (`HYPOTHESES`, as for RNN-T) are tried and the one that fits is recorded in
+                   `suspected`: the loss is then checked under that reduction and fails,
+                   named; when none fits either, it is checked as "sum" or "none" and fails
     gradient       autograd's gradient w.r.t. the inputs as taken: "true derivative", or
                    "logits gradient (pytorch 52241)" (exp(log_probs) - occupancy, what torch
                    returns), or what else it is
@@ -29,7 +32,7 @@ import torch
 
 from reference_impls.ctc import ctc_logits_gradient
 from reference_impls.ctc import ctc_loss as oracle_ctc_loss
-from rnnt_parity.conform.detect import GRADIENT_ATOL, PROBE_RTOL, probe_or_note
+from rnnt_parity.conform.detect import GRADIENT_ATOL, PROBE_RTOL, probe_or_note, suspect
 
 LAYOUTS = ("TBC", "BTC")
 LOGITS_GRADIENT = "logits gradient (pytorch 52241)"
@@ -44,6 +47,21 @@ class CTCConvention:
     reduction: str | None = None
     gradient: str | None = None
     notes: list[str] = field(default_factory=list)
+    suspected: list[str] = field(default_factory=list)
+    """What detection found the loss to compute instead of the oracle's loss under any
+    convention (a named hypothesis that fits, or that nothing does): the report fails."""
+
+
+HYPOTHESES = {
+    "last label not scored": ("target_lengths - 1", lambda x, t, lengths, labels: (
+        x, t, lengths, (labels - 1).clamp(min=0))),
+    "last frame not scored": ("input_lengths - 1", lambda x, t, lengths, labels: (
+        x, t, (lengths - 1).clamp(min=1), labels)),
+    "first frame not scored": ("the log-probs from frame 1 on", lambda x, t, lengths, labels: (
+        x[1:], t, (lengths - 1).clamp(min=1), labels)),
+}
+"""Named ways a CTC loss truncates its lattice: name -> (what the oracle is given, the
+oracle's inputs ((T, B, C) log-probs, targets, input_lengths, target_lengths) under it)."""
 
 
 def arrange(x: torch.Tensor, layout: str) -> torch.Tensor:
@@ -149,9 +167,12 @@ def detect_ctc_convention(loss, classes: int = 5, frames: int = 6, labels: int =
         out = _call(loss, inputs, found.layout, targets, lengths, target_lengths, dtype)
         values = out.detach().double().numpy()
         reduction = _reduction_of(values, per_utterance, target_lengths)
-        if reduction is None:
-            raise ValueError(f"the output {values} fits no reduction of the oracle's "
-                             f"per-utterance losses {per_utterance}")
+        if reduction is not None:
+            return reduction
+        reduction, line = suspect(values, per_utterance, HYPOTHESES, lambda truncate: (
+            _per_utterance(*truncate(log_probs, targets, lengths, target_lengths), blank)[0]),
+            lambda v, losses: _reduction_of(v, losses, target_lengths))
+        found.suspected.append(line)
         return reduction
 
     found.reduction = probe_or_note(found, "reduction", reduction_probe)

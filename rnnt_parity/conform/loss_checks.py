@@ -1,7 +1,7 @@
 """What every loss kind does the same way, whatever its lattice: reading and checking a
 convention, putting a batch into the callable's vocabulary, log-probs that leave padding
 alone, a second backward through one graph, the same batch on every execution path, and the
-gradient w.r.t. the log-probs as given."""
+gradient w.r.t. the log-probs as given, and the failed check of a suspected deviation."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ from rnnt_parity.conform.report import CheckOutcome, raised
 
 CONVENTION_FIELDS = ("blank", "inputs", "reduction")
 """The fields a convention file must give; the rest have defaults."""
+SUSPECTED_CHECK = "the output is the oracle's loss under some convention (auto detection)"
+
+
+def suspected_check(suspected: list[str]) -> list[CheckOutcome]:
+    """The failing first check of a loss whose detection suspected a deviation (a named
+    hypothesis that fits, or that nothing does), or nothing."""
+    return [CheckOutcome(SUSPECTED_CHECK, False, detail="; ".join(suspected))] if suspected else []
 
 
 def read_loss_convention(text: str, loss, presets: dict, detect: Callable, build: Callable):

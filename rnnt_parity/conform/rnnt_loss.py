@@ -52,6 +52,7 @@ from rnnt_parity.conform.loss_checks import (
     log_softmax_within,
     read_loss_convention,
     second_backward,
+    suspected_check,
     their_vocabulary,
 )
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded, raised
@@ -408,18 +409,13 @@ def run_gradient_as_taken(user: UserRNNTLoss) -> CheckOutcome | None:
                              magnitudes))
 
 
-SUSPECTED_CHECK = "the output is the oracle's loss under some convention (auto detection)"
-
-
 def conform_rnnt_loss(target: str, convention: str = "auto", profile: str = "ci",
                       device: str = "cpu") -> ConformanceReport:
     loss = load_callable(target)
     found = read_convention(convention, loss)
     report = ConformanceReport("RNN-T loss", target, asdict(found))
     user = UserRNNTLoss(loss, found, device, expected_gradient(convention))
-    if found.suspected:
-        report.checks.append(CheckOutcome(SUSPECTED_CHECK, False,
-                                          detail="; ".join(found.suspected)))
+    report.checks += suspected_check(found.suspected)
     report.checks += run_fixtures(user)
     report.checks.append(run_property(user, profile, target))
     report.checks.append(run_large_batch(user))

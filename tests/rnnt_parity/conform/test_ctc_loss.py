@@ -71,3 +71,14 @@ def test_auto_detection_reports_52241_and_still_fails_it(tmp_path):
     assert report["convention"]["gradient"] == "logits gradient (pytorch 52241)"
     assert [c["name"] for c in report["checks"] if not c["passed"]] == [
         "gradient w.r.t. the log-probs as given is the expected one"]
+
+
+def test_a_subtly_wrong_loss_under_auto_gets_a_failing_report_naming_the_deviation(tmp_path):
+    """Its output fits no reduction, so detection tries the named hypotheses: the report
+    fails (exit 1, not a refusal), first with the one that fits."""
+    assert main(["conform", "ctc-loss", "tests.rnnt_parity.conform.mutants:"
+                 "ctc_last_label_not_scored", "--out", str(tmp_path)]) == 1
+    report = json.loads((tmp_path / "conformance.json").read_text())
+    first = report["checks"][0]
+    assert not first["passed"] and first["detail"].startswith("last label not scored: ")
+    assert report["convention"]["reduction"] == "sum"

@@ -64,3 +64,25 @@ def test_int32_only_lengths_are_reported():
         return F.ctc_loss(log_probs, targets, input_lengths, target_lengths)
 
     assert detect_ctc_convention(int32_only).length_dtypes == ("int32",)
+
+
+def test_a_loss_that_drops_the_last_label_is_named_not_refused():
+    from tests.rnnt_parity.conform.mutants import ctc_last_label_not_scored
+
+    found = detect_ctc_convention(ctc_last_label_not_scored)
+    assert found.reduction == "sum"
+    assert found.suspected[0].startswith("last label not scored: the output ")
+    assert "is the oracle's sum with target_lengths - 1" in found.suspected[0]
+
+
+def test_a_correct_loss_is_suspected_of_nothing():
+    assert detect_ctc_convention(F.ctc_loss).suspected == []
+
+
+def test_an_output_no_hypothesis_fits_is_checked_as_a_sum_and_said_so():
+    from tests.rnnt_parity.conform.mutants import ctc_with_a_length_penalty
+
+    found = detect_ctc_convention(ctc_with_a_length_penalty)
+    assert found.reduction == "sum"
+    assert "fits no reduction of the oracle's per-utterance losses" in found.suspected[0]
+    assert "checked as 'sum'" in found.suspected[0]
