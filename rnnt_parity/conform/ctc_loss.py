@@ -149,12 +149,49 @@ def run_fixtures(user: UserCTCLoss) -> list[CheckOutcome]:
     return out
 
 
-def run_property(user: UserCTCLoss, profile: str = "ci") -> CheckOutcome:
-    """Random float32 batches whose targets fit their frames, against the oracle."""
+def run_property(user: UserCTCLoss, profile: str = "ci", target: str = "") -> CheckOutcome:
+    """Random float32 batches whose targets fit their frames, against the oracle; a shrunk
+    failure comes with `replay`, the call as the callable received it (`target` names the
+    callable)."""
     return search("property: random batches vs the oracle",
                   ctc_batches(dtype=np.float32, feasible=True),
                   lambda case: _compare_batch(user, "", *case.arrays(), case.blank),
-                  describe_case, profile)
+                  lambda case: {**describe_case(case), "replay": replay(user, target, case)},
+                  profile)
+
+
+def replay(user: UserCTCLoss, target: str, case) -> str:
+    """A Python snippet that makes the call the callable received for `case`: in its own
+    class order (its blank), layout, length dtype and inputs (the log-probs, which a
+    logits-taking loss normalises again to the same values), with the oracle's answer
+    beside it."""
+    log_probs, targets, input_lengths, target_lengths = case.arrays()
+    order, theirs = their_vocabulary(targets, target_lengths, case.blank,
+                                     user.convention.blank, log_probs.shape[-1])
+    x = np.ascontiguousarray(log_probs[..., order]).astype(np.float32)
+    layout = user.convention.layout
+    x = x if layout == "TBC" else np.ascontiguousarray(x.transpose(1, 0, 2))
+    per_utterance, _ = oracle_ctc_loss(np.asarray(log_probs, dtype=np.float32), targets,
+                                       input_lengths, target_lengths, blank=case.blank,
+                                       reduction="none")
+    weights = utterance_weights(user.convention.reduction, np.asarray(target_lengths))
+    expected = per_utterance if user.convention.reduction == "none" else (
+        per_utterance * weights).sum()
+    dtype = f"torch.{user.convention.length_dtypes[0]}"
+    shape = "(T, B, C)" if layout == "TBC" else "(B, T, C)"
+    return "\n".join([
+        "import torch",
+        "from rnnt_parity.conform.targets import load_callable",
+        "",
+        f"loss = load_callable({target!r})",
+        f"x = torch.tensor({x.tolist()!r}, dtype=torch.float32)  # {shape} log-probs, blank "
+        f"{user.convention.blank}",
+        f"targets = torch.tensor({theirs.tolist()!r}, dtype={dtype})",
+        f"input_lengths = torch.tensor({np.asarray(input_lengths).tolist()!r}, dtype={dtype})",
+        f"target_lengths = torch.tensor({np.asarray(target_lengths).tolist()!r}, "
+        f"dtype={dtype})",
+        "print(loss(x, targets, input_lengths, target_lengths))",
+        f"# the oracle ({user.convention.reduction}): {np.round(expected, 7).tolist()}"])
 
 
 def run_long_targets(user: UserCTCLoss) -> CheckOutcome:
@@ -200,7 +237,7 @@ def conform_ctc_loss(target: str, convention: str = "auto", profile: str = "ci",
     user = UserCTCLoss(loss, found, device, expected_gradient(convention))
     report.checks += suspected_check(found.suspected)
     report.checks += run_fixtures(user)
-    report.checks.append(run_property(user, profile))
+    report.checks.append(run_property(user, profile, target))
     report.checks.append(run_long_targets(user))
     batch = random_ctc_batch(*PATH_BATCH, seed=2)
     report.checks.append(second_backward(lambda: user.forward(*batch)[:2]))

@@ -3,6 +3,7 @@ and each catalogued CTC bug fails the check meant for it."""
 
 import json
 
+import numpy as np
 import pytest
 import torch.nn.functional as F
 
@@ -11,6 +12,7 @@ from rnnt_parity.conform.catalogue import CATALOGUE
 from rnnt_parity.conform.ctc_loss import (
     PRESETS,
     UserCTCLoss,
+    random_ctc_batch,
     read_convention,
     run_gradient_as_taken,
     run_long_targets,
@@ -44,12 +46,39 @@ def test_pitfall_the_cudnn_256_limit_fails_only_the_long_targets():
     assert run_long_targets(UserCTCLoss(F.ctc_loss, PRESETS["torch"])).passed
 
 
-def test_pitfall_a_batch_mean_fails_under_torchs_convention(tmp_path):
-    assert main(["conform", "ctc-loss", CTC + "mean_not_divided_by_target_length",
-                 "--convention", "torch", "--out", str(tmp_path)]) == 1
-    report = json.loads((tmp_path / "conformance.json").read_text())
+@pytest.fixture(scope="module")
+def batch_mean_report(tmp_path_factory):
+    """`conform ctc-loss` of the batch-mean mutant under torch's convention: (exit status,
+    JSON report, Markdown report)."""
+    out = tmp_path_factory.mktemp("batch_mean")
+    status = main(["conform", "ctc-loss", CTC + "mean_not_divided_by_target_length",
+                   "--convention", "torch", "--out", str(out)])
+    return (status, json.loads((out / "conformance.json").read_text()),
+            (out / "conformance.md").read_text())
+
+
+def test_pitfall_a_batch_mean_fails_under_torchs_convention(batch_mean_report):
+    status, report, _ = batch_mean_report
     search = next(c for c in report["checks"] if c["name"].startswith("property"))
+    assert status == 1
     assert not search["passed"] and search["example"]["target_lengths"]
+
+
+def test_the_shrunk_example_replays_as_printed_in_the_callables_own_convention(
+        batch_mean_report):
+    """torch's layout (T, B, C), blank 0 and int64 lengths; running the snippet makes the
+    very call that failed, and its answer is not the oracle's printed beside it."""
+    import contextlib
+    import io
+
+    snippet = batch_mean_report[2].split("```python\n")[1].split("```")[0]
+    assert "(T, B, C) log-probs, blank 0" in snippet and "dtype=torch.int64" in snippet
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(snippet, {})
+    answer = float(printed.getvalue().strip().removeprefix("tensor(").removesuffix(")"))
+    oracle = float(snippet.rsplit(": ", 1)[1].strip("[]\n"))
+    assert abs(answer - oracle) > 1e-3
 
 
 def test_a_convention_that_is_neither_a_preset_nor_a_file_is_refused():
@@ -82,3 +111,34 @@ def test_a_subtly_wrong_loss_under_auto_gets_a_failing_report_naming_the_deviati
     first = report["checks"][0]
     assert not first["passed"] and first["detail"].startswith("last label not scored: ")
     assert report["convention"]["reduction"] == "sum"
+
+
+def batch_first_blank_last(log_probs, targets, input_lengths, target_lengths):
+    """torch's CTC loss in another convention: (B, T, C), blank last, no reduction."""
+    return F.ctc_loss(log_probs.transpose(0, 1), targets, input_lengths, target_lengths,
+                      blank=log_probs.shape[-1] - 1, reduction="none")
+
+
+def test_a_replay_of_a_correct_loss_prints_the_oracles_answer():
+    """The snippet puts the kit's batch (blank 2, (T, B, C)) into the callable's convention:
+    run, it gives what the oracle gives."""
+    import contextlib
+    import io
+
+    from rnnt_parity.conform.ctc_loss import replay
+    from rnnt_parity.conform.detect_ctc import CTCConvention
+    from rnnt_parity.strategies import CTCCase
+
+    log_probs, targets, input_lengths, target_lengths, _ = random_ctc_batch(2, 6, 2, 5, seed=7)
+    case = CTCCase(log_probs, np.where(targets == 2, 0, targets), input_lengths,
+                   target_lengths, 2)
+    convention = CTCConvention(("int64",), "BTC", -1, "log_probs", "none")
+    snippet = replay(UserCTCLoss(F.ctc_loss, convention), "tests.rnnt_parity.conform."
+                     "test_ctc_loss:batch_first_blank_last", case)
+    assert "(B, T, C) log-probs, blank -1" in snippet
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(snippet, {})
+    answer = [float(v) for v in printed.getvalue().split("[")[1].split("]")[0].split(",")]
+    oracle = [float(v) for v in snippet.rsplit(": ", 1)[1].strip("[]\n").split(",")]
+    np.testing.assert_allclose(answer, oracle, rtol=1e-5)
