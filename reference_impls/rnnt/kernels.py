@@ -2,16 +2,20 @@
 
 Three passes, each parallel over the rows it owns (`prange`, both cores here) and without the GIL:
 
-1. `edge_weights`: per lattice node (b, t, u) the log-softmax normaliser (fused) and the two
-   edge weights phi(t, u) and label_weight * y(t, u), in float64. The log-softmax itself is
-   never materialised: only the `(B, T, U+1)` normalisers are kept.
+1. `edge_weights`: per lattice node (b, t, u) the two edge weights phi(t, u) and
+   label_weight * y(t, u), in float64. Fused, each node's exponentials exp(x_v - max_v x)
+   are written into the gradient buffer (they are the softmax up to the node's sum, which is
+   kept); the log-softmax itself is never materialised, and the gradient buffer is the only
+   logits-sized array.
 2. `lattice_alphas_betas`: the forward and backward recursions (Graves 2012, eqs. 16-18) in
    float64, one utterance per thread.
-3. `logits_gradient`: the gradient, written straight into the output buffer, one (b, t) row
-   of `(U+1, V)` per iteration. Padding rows are written as zeros.
+3. `logits_gradient`: the gradient, in place in that buffer, one (b, t) row of `(U+1, V)`
+   per iteration: fused, p_v times the node's occupancy is its exponential times one factor
+   (no second exp). Padding rows are written as zeros.
 
-The input dtype (float32 or float64) is kept for the per-element `exp` in passes 1 and 3 (as
-production float32 kernels do); everything summed along the lattice is float64.
+The input dtype (float32 or float64) is kept for the per-element work of passes 1 and 3, as
+production float32 kernels do: float32 exponentials are `fast_exp.exp_nonpositive` (within
+1 ulp, vectorised); everything summed, along a row or the lattice, is float64.
 
 Callers must validate first (`validation.validate_rnnt_batch`): these kernels do not
 bounds-check lengths, labels or the blank index.
@@ -23,6 +27,12 @@ import math
 
 import numpy as np
 from numba import njit, prange
+
+from reference_impls.fast_exp import exp_nonpositive
+
+ROW_SUMS = {"reassoc"}
+"""Numba fastmath flags of the passes that sum a row of V exponentials: reassociation lets
+LLVM vectorise the float64 sum (the order of a row's additions changes, not its precision)."""
 
 NEG_INF = -np.inf
 
@@ -45,13 +55,16 @@ def _undefined_log_prob(value):
     return math.isnan(value) or value == np.inf
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@njit(cache=True, parallel=True, nogil=True, fastmath=ROW_SUMS)
 def edge_weights(inputs, targets, logit_lengths, target_lengths, blank, fused, label_weight,
-                 normalisers, blank_w, label_w):
-    """Fill `normalisers`, `blank_w` `(B, T, U+1)` and `label_w` `(B, T, U)` on valid nodes.
+                 exponentials, row_sums, blank_w, label_w):
+    """Fill `blank_w` `(B, T, U+1)` and `label_w` `(B, T, U)` on valid nodes; fused, also
+    `exponentials` (the gradient buffer, `inputs`' shape: exp(x_v - max_v x) per node) and
+    `row_sums` `(B, T, U+1)` (their sum per node; the log-softmax normaliser is max_v x +
+    log of it). Not fused, `row_sums` is 1.
 
-    A normaliser is NaN where the node's row holds NaN or +inf, or is all -inf (fused), or
-    where a log-prob the lattice reads is NaN or +inf (not fused): the caller reports it.
+    A row sum is NaN where the node's row holds NaN or +inf, or is all -inf (fused), or where
+    a log-prob the lattice reads is NaN or +inf (not fused): the caller reports it.
     """
     batch, max_t, _, vocab = inputs.shape
     for row in prange(batch * max_t):
@@ -64,15 +77,21 @@ def edge_weights(inputs, targets, logit_lengths, target_lengths, blank, fused, l
             x = inputs[b, t, u]
             if fused:
                 peak = x[0]
-                for v in range(1, vocab):
-                    if x[v] > peak:
-                        peak = x[v]
+                undefined = False
+                for v in range(vocab):
+                    peak = x[v] if x[v] > peak else peak
+                    undefined |= math.isnan(x[v]) or x[v] == np.inf
+                undefined |= peak == -np.inf
+                e = exponentials[b, t, u]
                 total = 0.0
                 for v in range(vocab):
-                    total += math.exp(x[v] - peak)
+                    e[v] = exp_nonpositive(x[v] - peak)
+                    total += e[v]
                 norm = float(peak) + math.log(total)
+                row_sums[b, t, u] = np.nan if undefined else total
             else:
                 norm = 0.0
+                row_sums[b, t, u] = 1.0
             blank_w[b, t, u] = x[blank] - norm
             if u < num_labels:
                 label_w[b, t, u] = label_weight * (x[targets[b, u]] - norm)
@@ -81,8 +100,7 @@ def edge_weights(inputs, targets, logit_lengths, target_lengths, blank, fused, l
                 if u < num_labels:
                     undefined = undefined or _undefined_log_prob(label_w[b, t, u])
                 if undefined:
-                    norm = np.nan
-            normalisers[b, t, u] = norm
+                    row_sums[b, t, u] = np.nan
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -112,23 +130,25 @@ def lattice_alphas_betas(blank_w, label_w, logit_lengths, target_lengths, alphas
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def logits_gradient(inputs, targets, logit_lengths, target_lengths, blank, fused, label_weight,
-                    normalisers, blank_w, label_w, alphas, betas, log_likelihood, clamp, scale,
+def logits_gradient(targets, logit_lengths, target_lengths, blank, fused, label_weight,
+                    row_sums, blank_w, label_w, alphas, betas, log_likelihood, clamp, scale,
                     grad):
-    """Write the gradient of `scale[b] * loss[b]` w.r.t. `inputs` into `grad` (same shape).
+    """Turn `grad` (fused: the exponentials of `edge_weights`) into the gradient of
+    `scale[b] * loss[b]` w.r.t. the inputs, in place.
 
     Per node: blank_occ and label_occ as in `spec.lattice_occupancy`; d loss / d lp is
     -blank_occ at blank and -label_weight * label_occ at the label. Fused, the gradient
-    w.r.t. logit k is p_k * (blank_occ + label_weight * label_occ) minus those two terms.
+    w.r.t. logit k is p_k * (blank_occ + label_weight * label_occ) minus those two terms,
+    p_k * occupancy being exponential_k * (occupancy / row sum).
     `clamp > 0` clips each element of the unscaled gradient to [-clamp, clamp] (torchaudio).
     """
-    batch, max_t, max_u1, vocab = inputs.shape
+    batch, max_t, max_u1, vocab = grad.shape
     for row in prange(batch * max_t):
         b = row // max_t
         t = row - b * max_t
         last_t = logit_lengths[b] - 1
         last_u = target_lengths[b]
-        cast = np.empty(1, dtype=inputs.dtype)
+        cast = np.empty(1, dtype=grad.dtype)
         for u in range(max_u1):
             out = grad[b, t, u]
             if t > last_t or u > last_u:
@@ -148,12 +168,10 @@ def logits_gradient(inputs, targets, logit_lengths, target_lengths, blank, fused
                 label = targets[b, u]
                 label_term = label_weight * math.exp(base + label_w[b, t, u] + betas[b, t, u + 1])
             if fused:
-                total = blank_occ + label_term
-                cast[0] = math.log(total) - normalisers[b, t, u] if total > 0.0 else NEG_INF
-                shift = cast[0]
-                x = inputs[b, t, u]
+                cast[0] = (blank_occ + label_term) / row_sums[b, t, u]
+                factor = cast[0]
                 for v in range(vocab):
-                    out[v] = math.exp(x[v] + shift)
+                    out[v] = out[v] * factor
             else:
                 out[:] = 0.0
             out[blank] -= blank_occ

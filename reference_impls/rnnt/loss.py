@@ -100,22 +100,22 @@ def rnnt_loss(logits, targets, logit_lengths, target_lengths, blank=-1, clamp=-1
 
 def _numba_loss_and_grad(batch: RNNTBatch, fused, label_weight, clamp, scale):
     batch_size, max_t, max_u1, _ = batch.logits.shape
-    normalisers = np.zeros((batch_size, max_t, max_u1))
+    grad = np.empty_like(batch.logits)
+    row_sums = np.zeros((batch_size, max_t, max_u1))
     blank_w = np.full((batch_size, max_t, max_u1), -np.inf)
     label_w = np.full((batch_size, max_t, max_u1 - 1), -np.inf)
-    args = (batch.logits, batch.targets, batch.logit_lengths, batch.target_lengths, batch.blank,
-            fused, label_weight)
-    kernels.edge_weights(*args, normalisers, blank_w, label_w)
-    report_undefined_rows(normalisers, batch)
+    lattice = (batch.targets, batch.logit_lengths, batch.target_lengths, batch.blank, fused,
+               label_weight)
+    kernels.edge_weights(batch.logits, *lattice, grad, row_sums, blank_w, label_w)
+    report_undefined_rows(row_sums, batch)
 
     alphas = np.full((batch_size, max_t, max_u1), -np.inf)
     betas = np.full((batch_size, max_t, max_u1), -np.inf)
     log_likelihood = np.empty(batch_size)
     kernels.lattice_alphas_betas(blank_w, label_w, batch.logit_lengths, batch.target_lengths,
                                  alphas, betas, log_likelihood)
-    grad = np.empty_like(batch.logits)
-    kernels.logits_gradient(*args, normalisers, blank_w, label_w, alphas, betas, log_likelihood,
-                            clamp, scale, grad)
+    kernels.logits_gradient(*lattice, row_sums, blank_w, label_w, alphas, betas,
+                            log_likelihood, clamp, scale, grad)
     return -log_likelihood, grad
 
 

@@ -104,7 +104,7 @@ def validate_rnnt_batch(logits, targets, logit_lengths, target_lengths, blank) -
 def report_undefined_rows(row_normalisers: np.ndarray, batch: RNNTBatch) -> None:
     """Raise ValueError for the first valid-region lattice node whose normaliser is NaN.
 
-    `row_normalisers` is `(B, T, U+1)`: the log-softmax denominator of each node (fused), or
+    `row_normalisers` is `(B, T, U+1)`: a per-node quantity of the log-softmax (fused), or
     a marker that is NaN where a log-prob read by the lattice is NaN or +inf (not fused). A
     NaN there means the valid region holds NaN, +inf, or a row that is entirely -inf.
     """

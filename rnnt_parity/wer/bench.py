@@ -26,6 +26,7 @@ from reference_impls.models.canonical import encoder_forward
 from reference_impls.rnnt.decode import greedy_decode as oracle_greedy
 from rnnt_parity.corpus.fsdd import held_out_utterances, write_utterances
 from rnnt_parity.models.tiny import TINY_CHECKPOINT
+from rnnt_parity.progress import step
 from rnnt_parity.wer.run import SideSource, run_drift
 from rnnt_parity.wer.system import DEFAULT_MAX_SYMBOLS, DecoderSettings, System, SystemSpec
 
@@ -36,6 +37,7 @@ def _batched_greedy(system: System, rows: list[np.ndarray]) -> list[list[int]]:
     out = []
     for start in range(0, len(rows), BATCH):
         out += system.decode_ids(rows[start:start + BATCH])
+        step("batched greedy")
     return out
 
 
@@ -48,6 +50,7 @@ def _oracle_greedy(system: System, rows: list[np.ndarray]) -> list[list[int]]:
                                              np.array([r.shape[0]]))
         out.append(oracle_greedy(params, config, encodings[0], int(lengths[0]),
                                  DEFAULT_MAX_SYMBOLS))
+        step("oracle greedy")
     return out
 
 
@@ -55,6 +58,7 @@ def _beam_decode(system: System, rows: list[np.ndarray], batch: int) -> list[lis
     out = []
     for start in range(0, len(rows), batch):
         out += system.decode_ids(rows[start:start + batch])
+        step(f"beam search, batch {batch}")
     return out
 
 

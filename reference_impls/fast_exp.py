@@ -1,0 +1,77 @@
+"""exp(d) for d <= 0 inside Numba loops, in the loop's own precision, written so that LLVM
+can vectorise the loop (`exp_nonpositive`).
+
+float64: `math.exp` (libm, correctly rounded to within 1 ulp).
+float32: Cody-Waite range reduction d = n ln 2 + r, |r| <= ln 2 / 2 (ln 2 split in a high
+part exact in float32 and a low correction), then exp(r) = 1 + r + r^2 P(r) with Cephes
+`expf`'s degree-5 minimax P, and 2^n built from its IEEE bits. Every step is float32
+arithmetic, a floor, a conversion or an integer shift, so a loop over a row compiles to SIMD
+instructions (16 lanes with AVX-512) where libm's scalar `expf` cannot. Measured against
+float64 `exp` over every float32 in [-87, 0]: within 2 ulp (`tests/reference_impls/
+test_fast_exp.py`). Below -87 (exp < 1.7e-38, under float32's smallest normal number) it
+returns 0. NaN in, garbage out: callers flag NaN rows themselves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic, overload
+
+UNDERFLOW = np.float32(-87.0)
+"""Below this exp(d) is under float32's smallest normal number (1.18e-38): 0 is returned."""
+_LOG2E = np.float32(1.4426950408889634)
+_LN2_HI = np.float32(0.693359375)
+_LN2_LO = np.float32(-2.12194440e-4)
+_P = tuple(np.float32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3,
+                                   4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1))
+"""Cephes expf: exp(r) = 1 + r + r^2 (((((P0 r + P1) r + P2) r + P3) r + P4) r + P5)."""
+
+
+@intrinsic
+def _bits_as_float32(typingctx, bits):
+    """The float32 whose IEEE-754 bit pattern is the int32 `bits` (an LLVM bitcast)."""
+    if bits != types.int32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen
+
+
+def exp_nonpositive(d):
+    """exp(d) for d <= 0; in Numba, per dtype as the module docstring says."""
+    return math.exp(d)
+
+
+@overload(exp_nonpositive, inline="always")
+def _exp_nonpositive(d):
+    if isinstance(d, types.Float) and d.bitwidth == 32:
+        p0, p1, p2, p3, p4, p5 = _P
+
+        def exp32(d):
+            clamped = d if d >= UNDERFLOW else UNDERFLOW
+            n = np.floor(clamped * _LOG2E + np.float32(0.5))
+            r = clamped - n * _LN2_HI - n * _LN2_LO
+            p = ((((p0 * r + p1) * r + p2) * r + p3) * r + p4) * r + p5
+            value = (p * r * r + r + np.float32(1.0)) * _bits_as_float32(
+                np.int32((np.int32(n) + np.int32(127)) << np.int32(23)))
+            return value if d >= UNDERFLOW else np.float32(0.0)
+        return exp32
+    if isinstance(d, types.Float):
+        return lambda d: math.exp(d)
+    return None
+
+
+@njit(cache=True)
+def exp_nonpositive_array(d):
+    """`exp_nonpositive` of each element of a 1-D float array (for tests and callers outside
+    Numba)."""
+    out = np.empty_like(d)
+    for i in range(d.shape[0]):
+        out[i] = exp_nonpositive(d[i])
+    return out
