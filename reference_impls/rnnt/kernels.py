@@ -80,7 +80,7 @@ def edge_weights(inputs, targets, logit_lengths, target_lengths, blank, fused, l
                 undefined = False
                 for v in range(vocab):
                     peak = x[v] if x[v] > peak else peak
-                    undefined |= math.isnan(x[v]) or x[v] == np.inf
+                    undefined |= math.isnan(x[v]) | (x[v] == np.inf)
                 undefined |= peak == -np.inf
                 e = exponentials[b, t, u]
                 total = 0.0

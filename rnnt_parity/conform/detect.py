@@ -83,16 +83,23 @@ def _oracle(x: torch.Tensor, targets, logit_lengths, target_lengths, blank, fuse
                             fused_log_softmax=fused)
 
 
-HYPOTHESES = {
-    "last label not scored": ("target_lengths - 1", lambda x, t, lengths, labels: (
-        x, t, lengths, (labels - 1).clamp(min=0))),
-    "last frame not scored": ("logit_lengths - 1", lambda x, t, lengths, labels: (
-        x, t, (lengths - 1).clamp(min=1), labels)),
-    "first frame not scored": ("the logits from frame 1 on", lambda x, t, lengths, labels: (
-        x[:, 1:], t, (lengths - 1).clamp(min=1), labels)),
-}
-"""Named ways a loss truncates its lattice: name -> (what the oracle is given, the oracle's
-inputs (logits, targets, logit_lengths, target_lengths) under it)."""
+def truncation_hypotheses(lengths: str, inputs: str, frame_axis: int) -> dict:
+    """Named ways a loss truncates its lattice: name -> (what the oracle is given, the
+    oracle's inputs (inputs, targets, frame lengths, target lengths) under it), for inputs
+    whose frames run along `frame_axis` and whose frame lengths are called `lengths`."""
+    return {
+        "last label not scored": ("target_lengths - 1", lambda x, t, frames, labels: (
+            x, t, frames, (labels - 1).clamp(min=0))),
+        "last frame not scored": (f"{lengths} - 1", lambda x, t, frames, labels: (
+            x, t, (frames - 1).clamp(min=1), labels)),
+        "first frame not scored": (f"{inputs} from frame 1 on", lambda x, t, frames, labels: (
+            x.narrow(frame_axis, 1, x.shape[frame_axis] - 1), t, (frames - 1).clamp(min=1),
+            labels)),
+    }
+
+
+HYPOTHESES = truncation_hypotheses("logit_lengths", "the logits", 1)
+"""The RNN-T loss's named truncations ((B, T, U+1, V) logits)."""
 
 
 def _reduction_of(values: np.ndarray, per_utterance: np.ndarray, target_lengths) -> str | None:

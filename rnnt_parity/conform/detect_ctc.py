@@ -32,7 +32,13 @@ import torch
 
 from reference_impls.ctc import ctc_logits_gradient
 from reference_impls.ctc import ctc_loss as oracle_ctc_loss
-from rnnt_parity.conform.detect import GRADIENT_ATOL, PROBE_RTOL, probe_or_note, suspect
+from rnnt_parity.conform.detect import (
+    GRADIENT_ATOL,
+    PROBE_RTOL,
+    probe_or_note,
+    suspect,
+    truncation_hypotheses,
+)
 
 LAYOUTS = ("TBC", "BTC")
 LOGITS_GRADIENT = "logits gradient (pytorch 52241)"
@@ -52,16 +58,8 @@ class CTCConvention:
     convention (a named hypothesis that fits, or that nothing does): the report fails."""
 
 
-HYPOTHESES = {
-    "last label not scored": ("target_lengths - 1", lambda x, t, lengths, labels: (
-        x, t, lengths, (labels - 1).clamp(min=0))),
-    "last frame not scored": ("input_lengths - 1", lambda x, t, lengths, labels: (
-        x, t, (lengths - 1).clamp(min=1), labels)),
-    "first frame not scored": ("the log-probs from frame 1 on", lambda x, t, lengths, labels: (
-        x[1:], t, (lengths - 1).clamp(min=1), labels)),
-}
-"""Named ways a CTC loss truncates its lattice: name -> (what the oracle is given, the
-oracle's inputs ((T, B, C) log-probs, targets, input_lengths, target_lengths) under it)."""
+HYPOTHESES = truncation_hypotheses("input_lengths", "the log-probs", 0)
+"""The CTC loss's named truncations ((T, B, C) log-probs)."""
 
 
 def arrange(x: torch.Tensor, layout: str) -> torch.Tensor:

@@ -19,6 +19,7 @@ from rnnt_parity.conform.ctc_loss import (
 )
 from rnnt_parity.conform.targets import load_callable
 from tests.rnnt_parity.conform.known_bugs import CTC
+from tests.rnnt_parity.conform.snippets import markdown_snippet, replayed, scalar
 
 TRUE_DERIVATIVE = CATALOGUE.parent / "ctc_true_derivative.json"
 
@@ -68,17 +69,10 @@ def test_the_shrunk_example_replays_as_printed_in_the_callables_own_convention(
         batch_mean_report):
     """torch's layout (T, B, C), blank 0 and int64 lengths; running the snippet makes the
     very call that failed, and its answer is not the oracle's printed beside it."""
-    import contextlib
-    import io
-
-    snippet = batch_mean_report[2].split("```python\n")[1].split("```")[0]
+    snippet = markdown_snippet(batch_mean_report[2])
     assert "(T, B, C) log-probs, blank 0" in snippet and "dtype=torch.int64" in snippet
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(snippet, {})
-    answer = float(printed.getvalue().strip().removeprefix("tensor(").removesuffix(")"))
-    oracle = float(snippet.rsplit(": ", 1)[1].strip("[]\n"))
-    assert abs(answer - oracle) > 1e-3
+    answer, oracle = replayed(snippet)
+    assert abs(scalar(answer) - scalar(oracle)) > 1e-3
 
 
 def test_a_convention_that_is_neither_a_preset_nor_a_file_is_refused():
@@ -122,9 +116,6 @@ def batch_first_blank_last(log_probs, targets, input_lengths, target_lengths):
 def test_a_replay_of_a_correct_loss_prints_the_oracles_answer():
     """The snippet puts the kit's batch (blank 2, (T, B, C)) into the callable's convention:
     run, it gives what the oracle gives."""
-    import contextlib
-    import io
-
     from rnnt_parity.conform.ctc_loss import replay
     from rnnt_parity.conform.detect_ctc import CTCConvention
     from rnnt_parity.strategies import CTCCase
@@ -136,9 +127,6 @@ def test_a_replay_of_a_correct_loss_prints_the_oracles_answer():
     snippet = replay(UserCTCLoss(F.ctc_loss, convention), "tests.rnnt_parity.conform."
                      "test_ctc_loss:batch_first_blank_last", case)
     assert "(B, T, C) log-probs, blank -1" in snippet
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(snippet, {})
-    answer = [float(v) for v in printed.getvalue().split("[")[1].split("]")[0].split(",")]
-    oracle = [float(v) for v in snippet.rsplit(": ", 1)[1].strip("[]\n").split(",")]
-    np.testing.assert_allclose(answer, oracle, rtol=1e-5)
+    answer, oracle = replayed(snippet)
+    np.testing.assert_allclose(json.loads(answer.split("tensor(")[1].split(")")[0]),
+                               json.loads(oracle), rtol=1e-5)

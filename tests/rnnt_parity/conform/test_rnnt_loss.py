@@ -31,6 +31,7 @@ from rnnt_parity.conform.rnnt_loss import (
 )
 from rnnt_parity.conform.targets import load_callable
 from tests.rnnt_parity.conform.known_bugs import RNNT
+from tests.rnnt_parity.conform.snippets import markdown_snippet, replayed, scalar
 
 
 def _user(target: str) -> UserRNNTLoss:
@@ -62,17 +63,10 @@ def test_the_shrunk_example_replays_as_printed_in_the_callables_own_convention(
         subtly_wrong_report):
     """Blank last (the callable's), not the kit's blank 0; running the snippet makes the
     very call that failed, and its answer is not the oracle's printed beside it."""
-    import contextlib
-    import io
-
-    snippet = subtly_wrong_report[2].split("```python\n")[1].split("```")[0]
+    snippet = markdown_snippet(subtly_wrong_report[2])
     assert "blank -1" in snippet and "dtype=torch.int32" in snippet
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(snippet, {})
-    answer = float(printed.getvalue().strip().removeprefix("tensor(").removesuffix(")"))
-    oracle = float(snippet.rsplit(": ", 1)[1].strip("[]\n"))
-    assert abs(answer - oracle) > 1e-3
+    answer, oracle = replayed(snippet)
+    assert abs(scalar(answer) - scalar(oracle)) > 1e-3
 
 
 def per_target_length_mean(logits, targets, logit_lengths, target_lengths):
