@@ -209,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stages another codebase computed on --inputs (see `forward`)")
     models.add_argument("--inputs", type=Path, metavar="IN.npz",
                         help="with --against: the inputs the stages were computed on")
+    models.add_argument("--their-precision", choices=("float64", "float32"),
+                        help="with --against: the precision the other codebase computed in "
+                             "(default: the dumped arrays' dtype; a float32 run saved as "
+                             "float64 needs float32)")
     models.add_argument("--family-a", choices=FAMILY_NAMES)
     models.add_argument("--family-b", choices=FAMILY_NAMES)
     models.add_argument("--config-a", type=Path, help="A's native config")
@@ -492,11 +496,16 @@ def _run(args) -> int:
                 raise ValueError("compare takes two checkpoints, or one with --against OUT.npz "
                                  "and --inputs IN.npz")
             report = compare_against(args.checkpoint_a, args.inputs, args.against,
-                                     args.family_a, args.config_a, assume=_statements(args))
+                                     args.family_a, args.config_a, assume=_statements(args),
+                                     their_precision=args.their_precision)
             return 0 if report.first_divergence is None else 1
         if args.command == "compare":
             from rnnt_parity.files import refuse_to_overwrite, write_json_atomically
             from rnnt_parity.port import compare_checkpoints
+
+            if args.their_precision is not None:
+                raise ValueError("--their-precision is for --against (another codebase's "
+                                 "dumped stages); two checkpoints take --precision")
 
             if args.json is not None:
                 refuse_to_overwrite(args.json, args.force)

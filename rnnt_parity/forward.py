@@ -167,10 +167,15 @@ def _valid(values: np.ndarray, lengths: np.ndarray, label_lengths: np.ndarray | 
 
 def compare_against(checkpoint: Path, inputs_path: Path, against: Path,
                     family_name: str | None = None, config: Path | None = None,
-                    ema: bool = False, assume: dict | None = None, out=print) -> StageReport:
+                    ema: bool = False, assume: dict | None = None,
+                    their_precision: str | None = None, out=print) -> StageReport:
     """The checkpoint's float64 stages against OUT.npz dumped by another codebase on the same
     inputs, stage by stage on the valid region, under the `model.forward` tolerance of the
-    dumped arrays' dtype; prints which stage diverges first."""
+    precision the other codebase computed in (`their_precision`; None: the dumped arrays'
+    dtype, which a float32 run saved as float64 hides); prints which stage diverges first."""
+    if their_precision not in (None, *DTYPES):
+        raise ValueError(f"their precision must be one of {list(DTYPES)}, got "
+                         f"{their_precision!r}")
     ours, inputs, name = run_forward(checkpoint, inputs_path, family_name, config, ema, assume)
     if not against.is_file():
         raise FileNotFoundError(f"no stages file at {against}")
@@ -180,7 +185,8 @@ def compare_against(checkpoint: Path, inputs_path: Path, against: Path,
     if not present:
         raise ValueError(f"{against} holds none of the stages {list(OUTPUT_STAGES)} "
                          f"(holds {sorted(theirs)})")
-    dtype = "float32" if any(theirs[s].dtype == np.float32 for s in present) else "float64"
+    dtype = their_precision or (
+        "float32" if any(theirs[s].dtype == np.float32 for s in present) else "float64")
     tolerance = tolerance_for(dtype, "cpu", "model.forward")
     lengths = ours["encoder_lengths"]
     comparisons = {}

@@ -158,6 +158,29 @@ def test_compare_against_names_the_first_divergent_stage(tmp_path, capsys):
     assert "first divergence: prediction" in capsys.readouterr().out
 
 
+def test_pitfall_a_float32_dump_saved_as_float64_is_judged_by_its_stated_precision(tmp_path,
+                                                                                  capsys):
+    """Real Myrtle code in float32, its stages stored as float64 (the golden set's format):
+    judged by the arrays' dtype they fail float64's bound by float32 rounding (6e-8);
+    stated with --their-precision float32 they pass."""
+    provenance, inputs, _ = golden("myrtle-v1.3.0-hard_lstm")
+    assert provenance["settings"]["dtype"].startswith("float32")
+    folder = GOLDEN / "myrtle-v1.3.0-hard_lstm"
+    common = ["compare", str(ROOT / provenance["checkpoint"]), "--inputs",
+              str(inputs_file(tmp_path, inputs, "myrtle_rnnt")), "--assume",
+              "hard_activations=true", "--against", str(folder / "outputs.npz")]
+    assert main(common) == 1
+    assert "first divergence: encoder" in capsys.readouterr().out
+    assert main([*common, "--their-precision", "float32"]) == 0
+    assert "no stage diverges" in capsys.readouterr().out
+
+
+def test_their_precision_without_against_is_refused(capsys):
+    checkpoint = str(ROOT / "fixtures/models/tiny_fsdd.pt")
+    assert main(["compare", checkpoint, checkpoint, "--their-precision", "float32"]) == 2
+    assert "--their-precision is for --against" in capsys.readouterr().err
+
+
 def test_forward_writes_the_stages_and_refuses_to_overwrite(tmp_path, capsys):
     provenance, inputs, _ = golden("nemo-rnnt_char_tiny")
     inputs_path = inputs_file(tmp_path, inputs, "nemo")
