@@ -101,16 +101,16 @@ def validate_rnnt_batch(logits, targets, logit_lengths, target_lengths, blank) -
 
 
 
-def report_undefined_rows(row_normalisers: np.ndarray, batch: RNNTBatch) -> None:
-    """Raise ValueError for the first valid-region lattice node whose normaliser is NaN.
+def report_undefined_rows(row_markers: np.ndarray, batch: RNNTBatch) -> None:
+    """Raise ValueError for the first valid-region lattice node whose marker is NaN.
 
-    `row_normalisers` is `(B, T, U+1)`: a per-node quantity of the log-softmax (fused), or
-    a marker that is NaN where a log-prob read by the lattice is NaN or +inf (not fused). A
-    NaN there means the valid region holds NaN, +inf, or a row that is entirely -inf.
+    `row_markers` is `(B, T, U+1)`, NaN where a node's log-softmax is undefined (fused: its
+    row holds NaN or +inf, or is all -inf) or where a log-prob the lattice reads is NaN or
+    +inf (not fused); the kernels' row sums, the spec's markers.
     """
     for b in range(batch.batch_size):
         t_len, u_len = batch.logit_lengths[b], batch.target_lengths[b] + 1
-        bad = np.argwhere(np.isnan(row_normalisers[b, :t_len, :u_len]))
+        bad = np.argwhere(np.isnan(row_markers[b, :t_len, :u_len]))
         if bad.size:
             t, u = (int(i) for i in bad[0])
             raise ValueError(

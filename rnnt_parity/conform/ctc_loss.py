@@ -103,16 +103,25 @@ class UserCTCLoss:
                 leaf.grad.double().cpu().numpy()[..., order])
 
 
+def _oracle_answer(reduction: str, log_probs32, targets, input_lengths, target_lengths, blank):
+    """The oracle on float32 log-probs `(T, B, C)`: (the loss under `reduction`, the
+    per-utterance losses, the true gradient of their sum, each utterance's weight in the
+    reduction)."""
+    per_utterance, true_grad = oracle_ctc_loss(log_probs32, targets, input_lengths,
+                                               target_lengths, blank=blank, reduction="none")
+    weights = utterance_weights(reduction, np.asarray(target_lengths))
+    expected_loss = per_utterance if reduction == "none" else np.array(
+        (per_utterance * weights).sum())
+    return expected_loss, per_utterance, true_grad, weights
+
+
 def _compare_batch(user: UserCTCLoss, name, log_probs, targets, input_lengths, target_lengths,
                    blank, device=None) -> CheckOutcome:
     """The callable against the oracle on one batch: loss, and gradient on valid frames."""
     device = device or user.device
     log_probs32 = np.asarray(log_probs, dtype=np.float32)
-    per_utterance, true_grad = oracle_ctc_loss(log_probs32, targets, input_lengths,
-                                               target_lengths, blank=blank, reduction="none")
-    weights = utterance_weights(user.convention.reduction, np.asarray(target_lengths))
-    expected_loss = per_utterance if user.convention.reduction == "none" else np.array(
-        (per_utterance * weights).sum())
+    expected_loss, per_utterance, true_grad, weights = _oracle_answer(
+        user.convention.reduction, log_probs32, targets, input_lengths, target_lengths, blank)
     expected_grad = ctc_logits_gradient(log_probs32, true_grad * weights[None, :, None],
                                         input_lengths)
     magnitudes = ctc_magnitudes(log_probs32, input_lengths, per_utterance)
@@ -171,12 +180,8 @@ def replay(user: UserCTCLoss, target: str, case) -> str:
     x = np.ascontiguousarray(log_probs[..., order]).astype(np.float32)
     layout = user.convention.layout
     x = x if layout == "TBC" else np.ascontiguousarray(x.transpose(1, 0, 2))
-    per_utterance, _ = oracle_ctc_loss(np.asarray(log_probs, dtype=np.float32), targets,
-                                       input_lengths, target_lengths, blank=case.blank,
-                                       reduction="none")
-    weights = utterance_weights(user.convention.reduction, np.asarray(target_lengths))
-    expected = per_utterance if user.convention.reduction == "none" else (
-        per_utterance * weights).sum()
+    expected = _oracle_answer(user.convention.reduction, np.asarray(log_probs, dtype=np.float32),
+                              targets, input_lengths, target_lengths, case.blank)[0]
     dtype = f"torch.{user.convention.length_dtypes[0]}"
     shape = "(T, B, C)" if layout == "TBC" else "(B, T, C)"
     return "\n".join([

@@ -154,8 +154,8 @@ def batched_beam_search(model: CanonicalRNNT, encodings: torch.Tensor,
     if len(lengths) != encodings.shape[0]:
         raise ValueError(f"lengths has {len(lengths)} entries for a batch of "
                          f"{encodings.shape[0]}")
-    max_lengths = ([max_length] * len(lengths) if isinstance(max_length, int)
-                   else list(max_length))
+    max_lengths = (list(max_length) if isinstance(max_length, Sequence)
+                   else [max_length] * len(lengths))
     if len(max_lengths) != len(lengths):
         raise ValueError(f"max_length has {len(max_lengths)} entries for a batch of "
                          f"{len(lengths)}")
@@ -195,7 +195,5 @@ def beam_search(model: CanonicalRNNT, encodings: torch.Tensor, length: int, beam
     batch of one."""
     if encodings.dim() != 2:
         raise ValueError(f"encodings must be (T', E), got shape {tuple(encodings.shape)}")
-    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 0:
-        raise ValueError(f"max_length must be a non-negative int, got {max_length!r}")
     return batched_beam_search(model, encodings[None], [length], beam, max_length,
                                stop_early)[0]

@@ -33,11 +33,12 @@ from rnnt_parity.wer.system import DEFAULT_MAX_SYMBOLS, DecoderSettings, System,
 BATCH = 16
 
 
-def _batched_greedy(system: System, rows: list[np.ndarray]) -> list[list[int]]:
+def _decode_in_batches(system: System, rows: list[np.ndarray], batch: int, what: str
+                       ) -> list[list[int]]:
     out = []
-    for start in range(0, len(rows), BATCH):
-        out += system.decode_ids(rows[start:start + BATCH])
-        step("batched greedy")
+    for start in range(0, len(rows), batch):
+        out += system.decode_ids(rows[start:start + batch])
+        step(what)
     return out
 
 
@@ -54,14 +55,6 @@ def _oracle_greedy(system: System, rows: list[np.ndarray]) -> list[list[int]]:
     return out
 
 
-def _beam_decode(system: System, rows: list[np.ndarray], batch: int) -> list[list[int]]:
-    out = []
-    for start in range(0, len(rows), batch):
-        out += system.decode_ids(rows[start:start + batch])
-        step(f"beam search, batch {batch}")
-    return out
-
-
 def run_decode_benchmark(utterances: int = 1000) -> None:
     torch.set_num_threads(2)
     system = System(SystemSpec(TINY_CHECKPOINT))
@@ -69,7 +62,7 @@ def run_decode_benchmark(utterances: int = 1000) -> None:
     rows = [system.rows(u.signal, 16000) for u in held_out]
     rows.sort(key=lambda r: r.shape[0])
     started = time.perf_counter()
-    batched = _batched_greedy(system, rows)
+    batched = _decode_in_batches(system, rows, BATCH, "batched greedy")
     batched_s = time.perf_counter() - started
     started = time.perf_counter()
     oracle = _oracle_greedy(system, rows)
@@ -88,7 +81,8 @@ def run_decode_benchmark(utterances: int = 1000) -> None:
     timings, results = {}, {}
     for batch in (BATCH, 1):
         started = time.perf_counter()
-        results[batch] = _beam_decode(beam_system, rows, batch)
+        results[batch] = _decode_in_batches(beam_system, rows, batch,
+                                            f"beam search, batch {batch}")
         timings[batch] = time.perf_counter() - started
     same = sum(a == b for a, b in zip(results[BATCH], results[1], strict=True))
     print(f"beam search, beam 4, batched (batch {BATCH}): {timings[BATCH]:.2f} s = "
