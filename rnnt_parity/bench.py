@@ -16,7 +16,10 @@ Peak extra memory is the largest resident set size sampled (every millisecond, f
 what the loss and its gradient allocated and touched. (ru_maxrss cannot be used: an earlier
 transient peak, such as LLVM loading the cached kernels, hides a later, smaller one.)
 Numba's compiled kernels come from the on-disk cache (`cache=True`), so a child does not
-recompile; one tiny warm-up call loads them before timing.
+recompile; one tiny warm-up call loads them before timing. What compiling and that first
+load cost is `bench_first_call`'s; how each loss's time grows with T, U and V,
+`bench_scaling`'s. This module imports no oracle module at its top, so that a child can
+time the oracle's import.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ import time
 
 import numpy as np
 
-from reference_impls.rnnt.spec import log_softmax
 from rnnt_parity.progress import step
 
 DEFAULT_SHAPES = ((4, 150, 40, 1024), (8, 200, 50, 29), (1, 500, 100, 1024), (16, 1000, 100, 29))
@@ -173,6 +175,8 @@ class PeakRSS:
 
 def make_ctc_inputs(frames, batch, classes, labels, seed=0):
     """float32 log-probs `(T, B, C)`, labels avoiding blank 0 and adjacent repeats, full lengths."""
+    from reference_impls.rnnt.spec import log_softmax
+
     rng = np.random.default_rng(seed)
     logits = rng.standard_normal((frames, batch, classes), dtype=np.float32)
     log_probs = log_softmax(logits).astype(np.float32)
@@ -263,15 +267,17 @@ def run_ctc_benchmark(shapes=DEFAULT_CTC_SHAPES, repeats: int = 3, out=print) ->
     return rows
 
 
-def run_in_child(function: str, *args):
+def run_in_child(function: str, *args, env: dict[str, str] | None = None):
     """`function` ("package.module:name") called with `args` in a fresh Python process; its
     JSON-encoded result. Each measurement gets a process of its own, so that its memory is
-    its own and no other library's worker threads are spinning beside it."""
+    its own and no other library's worker threads are spinning beside it. `env`: variables
+    set in the child's environment on top of this process's."""
     code = ("import importlib, json, sys; module, name = sys.argv[1].split(':'); "
             "result = getattr(importlib.import_module(module), name)(*json.loads(sys.argv[2])); "
             "print(json.dumps(result))")
     done = subprocess.run([sys.executable, "-c", code, function, json.dumps(args)],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False,
+                          env=None if env is None else {**os.environ, **env})
     if done.returncode != 0:
         how = (f"killed by signal {-done.returncode}" if done.returncode < 0
                else f"exit status {done.returncode}")
@@ -284,6 +290,13 @@ def measure(implementation: str, shape, repeats: int) -> dict:
     """`measure_in_this_process` in a fresh child process; its JSON result."""
     return run_in_child("rnnt_parity.bench:measure_in_this_process", implementation,
                         list(shape), repeats)
+
+
+def failure_summary(error: RuntimeError) -> str:
+    """`run_in_child`'s error in one line: how the child ended and its last error line."""
+    lines = str(error).strip().splitlines()
+    last = next((line for line in reversed(lines) if "Error" in line), "")
+    return f"{lines[0].split(' failed ')[-1]} {last}"[:160]
 
 
 def _memory(result: dict) -> str:
@@ -300,7 +313,7 @@ def run_loss_benchmark(shapes=DEFAULT_SHAPES, repeats: int = 3, out=print,
     names = implementations or installed_loss_implementations()
     rows = []
     header = (f"{'(B, T, U, V)':>22} {'implementation':<21} {'median s':>9} "
-              f"{'/ torchaudio':>12} {'extra memory':>17}")
+              f"{'/ torchaudio':>12} {'oracle / this':>13} {'extra memory':>17}")
     out(header)
     out("-" * len(header))
     for shape in shapes:
@@ -309,20 +322,21 @@ def run_loss_benchmark(shapes=DEFAULT_SHAPES, repeats: int = 3, out=print,
             try:
                 results[name] = measure(name, shape, repeats)
             except RuntimeError as error:  # the library failed in its child process
-                lines = str(error).strip().splitlines()
-                last = next((line for line in reversed(lines) if "Error" in line), "")
-                results[name] = {"error": f"{lines[0].split(' failed ')[-1]} {last}"[:160]}
+                results[name] = {"error": failure_summary(error)}
         reference = results.get("torchaudio", {}).get("median_s")
+        oracle = results.get("oracle", {}).get("median_s")
         for name, result in results.items():
             if "error" in result:
                 out(f"{str(tuple(shape)):>22} {name:<21} failed: {result['error']}")
                 continue
             ratio = result["median_s"] / reference if reference else float("nan")
+            oracle_ratio = oracle / result["median_s"] if oracle else float("nan")
             out(f"{str(tuple(shape)):>22} {name:<21} {result['median_s']:9.3f} {ratio:12.3f} "
-                f"{_memory(result):>17}")
+                f"{oracle_ratio:13.3f} {_memory(result):>17}")
             rows.append({"shape": list(shape), "implementation": name, **result,
-                         "ratio_to_torchaudio": ratio})
+                         "ratio_to_torchaudio": ratio, "oracle_over_this": oracle_ratio})
     out(f"median of {repeats} runs each, loss + gradient, float32 input, blank last, "
-        "reduction mean; memory: peak extra resident set during the calls, in units of the "
-        "logits' size (the gradient itself is 1.00x)")
+        "reduction mean; oracle / this: the oracle's median over this implementation's; "
+        "memory: peak extra resident set during the calls, in units of the logits' size (the "
+        "gradient itself is 1.00x)")
     return rows

@@ -2,7 +2,7 @@
 
     rnnt-parity check [--fixtures DIR] [--backend NAME ...] [--device cpu|cuda ...]
                       [--require-gpu]
-    rnnt-parity bench loss [--shape B,T,U,V ...] [--repeats N]
+    rnnt-parity bench loss [--shape B,T,U,V ...] [--repeats N] [--plot PATH.png|.svg [--force]]
     rnnt-parity bench ctc [--shape T,B,C,S ...] [--repeats N]
     rnnt-parity bench features [--seconds S] [--repeats N] [--rounds R]
     rnnt-parity bench port [--config NAME]
@@ -137,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     loss.add_argument("--shape", type=_shape_parser("B,T,U,V"), action="append",
                       help="B,T,U,V (repeatable; default: the four shapes of the README)")
     loss.add_argument("--repeats", type=_positive_int, default=3)
+    loss.add_argument("--plot", type=Path, metavar="PATH",
+                      help="also time every implementation with T, U and V each swept from "
+                           "a small base shape, print each one's log-log slopes, and write "
+                           "the three log-log panels here (.png or .svg)")
+    loss.add_argument("--force", action="store_true", help="overwrite an existing --plot")
     ctc = bench_commands.add_parser("ctc", help="CTC oracle vs torch CPU, and beam search")
     ctc.add_argument("--shape", type=_shape_parser("T,B,C,S"), action="append",
                      help="T,B,C,S (repeatable; default: the two shapes of the README)")
@@ -408,6 +413,21 @@ def _number(value) -> str:
     return "-" if value is None else f"{value:.2e}"
 
 
+def run_bench_loss(args) -> None:
+    """`bench loss`: the table, the oracle's first-call figures, and with --plot the scaling
+    sweep (its path checked before anything is measured)."""
+    from rnnt_parity import bench
+    from rnnt_parity.bench_first_call import format_first_calls, measure_first_calls
+    from rnnt_parity.bench_scaling import check_plot_path, run_scaling_sweep
+
+    if args.plot is not None:
+        check_plot_path(args.plot, args.force)
+    bench.run_loss_benchmark(args.shape or bench.DEFAULT_SHAPES, args.repeats)
+    print(format_first_calls(measure_first_calls(repeats=args.repeats)))
+    if args.plot is not None:
+        run_scaling_sweep(args.plot, repeats=args.repeats, force=args.force)
+
+
 def run_check(args) -> int:
     from rnnt_parity.checks import DEVIATES, FAIL, SKIP, available_devices, run_checks
     from rnnt_parity.fixtures import load_audio_fixtures, load_ctc_fixtures, load_rnnt_fixtures
@@ -564,7 +584,7 @@ def _run(args) -> int:
 
             run_features_benchmark(args.seconds, args.repeats, args.rounds)
         elif args.benchmark == "loss":
-            bench.run_loss_benchmark(args.shape or bench.DEFAULT_SHAPES, args.repeats)
+            run_bench_loss(args)
         else:
             bench.run_ctc_benchmark(args.shape or bench.DEFAULT_CTC_SHAPES, args.repeats)
         return 0

@@ -99,23 +99,19 @@ def rnnt_loss(logits, targets, logit_lengths, target_lengths, blank=-1, clamp=-1
 
 
 def _numba_loss_and_grad(batch: RNNTBatch, fused, label_weight, clamp, scale):
-    batch_size, max_t, max_u1, _ = batch.logits.shape
     grad = np.empty_like(batch.logits)
-    row_sums = np.zeros((batch_size, max_t, max_u1))
-    blank_w = np.full((batch_size, max_t, max_u1), -np.inf)
-    label_w = np.full((batch_size, max_t, max_u1 - 1), -np.inf)
-    lattice = (batch.targets, batch.logit_lengths, batch.target_lengths, batch.blank, fused,
-               label_weight)
-    kernels.edge_weights(batch.logits, *lattice, grad, row_sums, blank_w, label_w)
-    report_undefined_rows(row_sums, batch)
-
-    alphas = np.full((batch_size, max_t, max_u1), -np.inf)
-    betas = np.full((batch_size, max_t, max_u1), -np.inf)
-    log_likelihood = np.empty(batch_size)
-    kernels.lattice_alphas_betas(blank_w, label_w, batch.logit_lengths, batch.target_lengths,
-                                 alphas, betas, log_likelihood)
-    kernels.logits_gradient(*lattice, row_sums, blank_w, label_w, alphas, betas,
-                            log_likelihood, clamp, scale, grad)
+    node_values = np.zeros(batch.logits.shape[:3])
+    kernels.softmax_numerators(batch.logits, batch.targets, batch.logit_lengths,
+                               batch.target_lengths, batch.blank, fused, grad, node_values)
+    if np.isnan(node_values).any():
+        report_undefined_rows(node_values, batch)
+    log_likelihood = np.empty(batch.batch_size)
+    in_log_space = np.empty(batch.batch_size, dtype=np.bool_)
+    kernels.gradient_factors(batch.logits, batch.targets, batch.logit_lengths,
+                             batch.target_lengths, batch.blank, fused, label_weight, grad,
+                             node_values, log_likelihood, in_log_space)
+    kernels.finish_gradient(batch.targets, batch.logit_lengths, batch.target_lengths,
+                            batch.blank, fused, node_values, clamp, scale, grad)
     return -log_likelihood, grad
 
 

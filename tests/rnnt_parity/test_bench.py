@@ -1,9 +1,10 @@
 """`rnnt-parity bench loss`: every implementation in its own process, and one that fails is
-reported on its own row without stopping the others."""
+reported on its own row without stopping the others; a child's environment."""
 
 from rnnt_parity.bench import (
     LOSS_IMPLEMENTATIONS,
     installed_loss_implementations,
+    run_in_child,
     run_loss_benchmark,
 )
 
@@ -20,3 +21,8 @@ def test_an_implementation_that_fails_is_reported_on_its_row_and_the_rest_still_
     assert [row["implementation"] for row in rows] == ["torchaudio"]
     failed = next(line for line in lines if "no_such_loss" in line)
     assert "failed: (exit status 1)" in failed and "KeyError" in failed
+
+
+def test_a_child_gets_the_environment_variables_it_is_given():
+    assert run_in_child("os:getenv", "RNNT_PARITY_PROBE", env={"RNNT_PARITY_PROBE": "set"}) \
+        == "set"

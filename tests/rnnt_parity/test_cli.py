@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -59,16 +60,49 @@ def test_bench_rejects_a_malformed_shape(shape, capsys):
     assert "shape must be B,T,U,V" in capsys.readouterr().err
 
 
-def test_bench_loss_times_every_installed_implementation_against_torchaudio():
+def test_bench_loss_times_every_installed_implementation_and_the_oracles_first_call():
     from rnnt_parity.bench import installed_loss_implementations
 
     done = subprocess.run([sys.executable, "-m", "rnnt_parity.cli", "bench", "loss", "--shape",
                            "2,10,4,8", "--repeats", "1"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    rows = [line.split() for line in done.stdout.splitlines()[2:-1]]
-    assert [row[4] for row in rows] == installed_loss_implementations()
+    installed = installed_loss_implementations()
+    rows = [line.split() for line in done.stdout.splitlines()[2:2 + len(installed)]]
+    assert [row[4] for row in rows] == installed
     assert rows[0][:4] == ["(2,", "10,", "4,", "8)"] and float(rows[0][6]) > 0
     assert float(rows[1][6]) == 1.0  # torchaudio over itself
+    assert float(rows[0][7]) == 1.0  # the oracle over itself
+    compiling = re.search(r"\(8, 200, 50, 29\): ([0-9.]+) s compiling", done.stdout)
+    assert compiling and float(compiling.group(1)) > 0, done.stdout
+
+
+def _measuring_fails(monkeypatch):
+    from rnnt_parity import bench
+
+    def measured(*args, **options):
+        raise AssertionError(f"measured {args} before the --plot path was checked")
+
+    monkeypatch.setattr(bench, "run_in_child", measured)
+
+
+def test_bench_loss_refuses_an_existing_plot_without_force_and_leaves_it(tmp_path, monkeypatch,
+                                                                        capsys):
+    _measuring_fails(monkeypatch)
+    plot = tmp_path / "scaling.png"
+    plot.write_bytes(b"an earlier plot")
+    assert main(["bench", "loss", "--plot", str(plot)]) == 2
+    assert f"{plot} exists; pass --force" in capsys.readouterr().err
+    assert plot.read_bytes() == b"an earlier plot"
+
+
+@pytest.mark.parametrize("name, says", [("missing/scaling.png", "does not exist"),
+                                        ("scaling.jpg", "must end in .png or .svg")])
+def test_bench_loss_rejects_a_bad_plot_path_before_measuring(name, says, tmp_path, monkeypatch,
+                                                             capsys):
+    _measuring_fails(monkeypatch)
+    assert main(["bench", "loss", "--plot", str(tmp_path / name)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("rnnt-parity: --plot ") and says in error
 
 
 def test_bench_ctc_runs_both_implementations_and_the_beam_search():

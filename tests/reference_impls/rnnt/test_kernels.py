@@ -1,4 +1,5 @@
-"""The Numba kernels' build: compiled once, then loaded from the on-disk cache."""
+"""The Numba kernels: which form of the lattice each utterance gets, that both forms compute
+the spec's function, and their build (compiled once, then loaded from the on-disk cache)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,91 @@ import os
 import subprocess
 import sys
 
-KERNELS = ("edge_weights", "lattice_alphas_betas", "logits_gradient")
+import numpy as np
+
+from reference_impls.rnnt import kernels, rnnt_loss
+from reference_impls.rnnt.validation import validate_rnnt_batch
+from tests.helpers import assert_within, spec_vs_numba
+
+KERNELS = ("softmax_numerators", "gradient_factors", "finish_gradient")
 CALL = ("import numpy as np\n"
         "from reference_impls.rnnt import rnnt_loss\n"
         "rnnt_loss(np.zeros((1, 2, 2, 3), dtype=np.float32), np.array([[1]]), np.array([2]),"
         " np.array([1]), blank=0)\n")
+
+
+def lattice_inputs(logits, targets):
+    """What `gradient_factors` needs after `softmax_numerators`, blank last, full lengths."""
+    batch = validate_rnnt_batch(logits, targets, np.full(len(logits), logits.shape[1]),
+                                np.full(len(logits), logits.shape[2] - 1), -1)
+    grad = np.empty_like(batch.logits)
+    node_values = np.empty(batch.logits.shape[:3])
+    kernels.softmax_numerators(batch.logits, batch.targets, batch.logit_lengths,
+                               batch.target_lengths, batch.blank, True, grad, node_values)
+    return batch, grad, node_values
+
+
+def used_log_space(logits, targets) -> np.ndarray:
+    batch, grad, node_values = lattice_inputs(logits, targets)
+    in_log_space = np.empty(len(logits), dtype=np.bool_)
+    kernels.gradient_factors(batch.logits, batch.targets, batch.logit_lengths,
+                             batch.target_lengths, batch.blank, True, 1.0, grad, node_values,
+                             np.empty(len(logits)), in_log_space)
+    return in_log_space
+
+
+def assert_numba_matches_the_spec(logits, targets):
+    lengths = (np.full(len(logits), logits.shape[1]), np.full(len(logits), logits.shape[2] - 1))
+    loss, grad = rnnt_loss(logits, targets, *lengths, reduction="none")
+    spec_loss, spec_grad = rnnt_loss(logits, targets, *lengths, reduction="none",
+                                     implementation="spec")
+    assert_within(loss, spec_loss, spec_vs_numba(), spec_loss, "loss")
+    assert_within(grad, spec_grad, spec_vs_numba(), spec_loss, "grad")
+
+
+def test_an_ordinary_utterance_is_computed_in_scaled_linear_space():
+    rng = np.random.default_rng(0)
+    logits, targets = rng.standard_normal((2, 30, 11, 8)), rng.integers(0, 7, (2, 10))
+    assert not used_log_space(logits, targets).any()
+    assert_numba_matches_the_spec(logits, targets)
+
+
+def test_a_forward_variable_under_the_safe_range_sends_the_utterance_to_log_space():
+    """At t = 0 the forward variable of label u is the product of the first u label
+    probabilities: here about exp(-25) each, so exp(-25 * 30) = 1e-326 by u = 30, under
+    float64's range; linear space would lose every path that emits early."""
+    rng = np.random.default_rng(1)
+    logits, targets = rng.standard_normal((1, 40, 31, 6)), rng.integers(0, 5, (1, 30))
+    logits[0, 0, :, :5] -= 25.0
+    assert np.prod(np.exp(logits[0, 0, np.arange(30), targets[0]] - 25.0)) < 1e-300
+    assert used_log_space(logits, targets).all()
+    assert_numba_matches_the_spec(logits, targets)
+
+
+def test_an_utterance_flagged_only_by_the_backward_pass_is_redone_from_its_logits():
+    """Labels that are unlikely only at the last frame leave the forward pass in range but
+    send the backward variables at that frame under it: the scaled backward pass has by then
+    overwritten that row's exponentials at blank and label, so log space must make them
+    again (a planted skip of that fails against the spec)."""
+    rng = np.random.default_rng(2)
+    logits, targets = rng.standard_normal((1, 20, 13, 6)), rng.integers(0, 5, (1, 12))
+    logits[0, -1, :, :5] -= 75.0
+    batch, grad, node_values = lattice_inputs(logits, targets)
+    forward = kernels._scaled_forward(0, grad, batch.targets, 19, 12, batch.blank, 1.0,
+                                      node_values)
+    assert np.isfinite(forward[0]) and forward[1] == 20
+    assert used_log_space(logits, targets).all()
+    assert_numba_matches_the_spec(logits, targets)
+
+
+def test_negative_infinite_logits_are_exact_in_log_space():
+    """A masked symbol (-inf logit) has a zero exponential, which the scaled form cannot
+    tell from an underflow: the utterance goes to log space, and only it."""
+    rng = np.random.default_rng(3)
+    logits, targets = rng.standard_normal((2, 12, 6, 7)), rng.integers(0, 6, (2, 5))
+    logits[0, 3, 2, targets[0, 2]] = -np.inf
+    assert list(used_log_space(logits, targets)) == [True, False]
+    assert_numba_matches_the_spec(logits, targets)
 
 
 def run_with_cache_log() -> str:
