@@ -12,9 +12,10 @@ beam search (beam 16, no LM) alone.
 
 Each (implementation, shape) runs in its own child process, so that its memory is its own.
 Peak extra memory is the largest resident set size sampled (every millisecond, from
-/proc/self/statm) during the timed calls, minus the resident set size just before them:
-what the loss and its gradient allocated and touched. (ru_maxrss cannot be used: an earlier
-transient peak, such as LLVM loading the cached kernels, hides a later, smaller one.)
+/proc/self/statm) during one call before the timed ones, minus the resident set size just
+before it: what the loss and its gradient allocated and touched. (ru_maxrss cannot be used:
+an earlier transient peak, such as LLVM loading the cached kernels, hides a later, smaller
+one.)
 Numba's compiled kernels come from the on-disk cache (`cache=True`), so a child does not
 recompile; one tiny warm-up call loads them before timing. What compiling and that first
 load cost is `bench_first_call`'s; how each loss's time grows with T, U and V,
@@ -229,18 +230,22 @@ CALLS = {"oracle": (_oracle_call, make_inputs), "torchaudio": (_torchaudio_call,
 
 
 def measure_in_this_process(implementation: str, shape, repeats: int) -> dict:
-    """Median seconds of one call and the peak extra memory, in this process."""
+    """The peak extra memory of a first call, then the median seconds of `repeats` more, in
+    this process (the memory sampler's thread runs only in the first call, so that it takes
+    no core from the timed ones; a later call would reuse memory the first one freed)."""
     build, make = CALLS[implementation]
     inputs = make(*shape)
     call = build(inputs)
-    times = []
     with PeakRSS() as memory:
-        for _ in range(repeats):
-            start = time.perf_counter()
-            result = call()
-            times.append(time.perf_counter() - start)
-            memory.sample_now()
-            del result
+        result = call()
+        memory.sample_now()
+        del result
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = call()
+        times.append(time.perf_counter() - start)
+        del result
     return {"median_s": statistics.median(times), "peak_extra_bytes": memory.extra_bytes,
             "logits_bytes": inputs[0].nbytes}
 
