@@ -310,11 +310,36 @@ def _memory(result: dict) -> str:
     return f"{extra:7.0f} MB ({extra / (result['logits_bytes'] / 2**20):.2f}x)"
 
 
+def measure_in_rounds(names, shape, repeats: int, rounds: int) -> dict[str, dict]:
+    """`measure` of every implementation on `shape`, each once per round, in turn: per
+    implementation the median over rounds of its medians and the largest of its peaks (or
+    its failure), so that a machine whose speed drifts during the run moves them alike."""
+    measured = {name: [] for name in names}
+    for _ in range(rounds):
+        for name in names:
+            if measured[name] and "error" in measured[name][-1]:
+                continue
+            try:
+                measured[name].append(measure(name, shape, repeats))
+            except RuntimeError as error:  # the library failed in its child process
+                measured[name].append({"error": failure_summary(error)})
+    results = {}
+    for name, runs in measured.items():
+        if "error" in runs[-1]:
+            results[name] = runs[-1]
+            continue
+        results[name] = {"median_s": statistics.median(run["median_s"] for run in runs),
+                         "peak_extra_bytes": max(run["peak_extra_bytes"] for run in runs),
+                         "logits_bytes": runs[0]["logits_bytes"]}
+    return results
+
+
 def run_loss_benchmark(shapes=DEFAULT_SHAPES, repeats: int = 3, out=print,
-                       implementations=None) -> list[dict]:
+                       implementations=None, rounds: int = 1) -> list[dict]:
     """Time every installed implementation (or those named) on every shape, each in its own
-    process; print one row per (shape, implementation), its median time over torchaudio's;
-    return the rows. An implementation that fails is reported on its row, not raised."""
+    process, `rounds` times (`measure_in_rounds`); print one row per (shape, implementation),
+    its median time over torchaudio's and the oracle's over its; return the rows. An
+    implementation that fails is reported on its row, not raised."""
     names = implementations or installed_loss_implementations()
     rows = []
     header = (f"{'(B, T, U, V)':>22} {'implementation':<21} {'median s':>9} "
@@ -322,12 +347,7 @@ def run_loss_benchmark(shapes=DEFAULT_SHAPES, repeats: int = 3, out=print,
     out(header)
     out("-" * len(header))
     for shape in shapes:
-        results = {}
-        for name in names:
-            try:
-                results[name] = measure(name, shape, repeats)
-            except RuntimeError as error:  # the library failed in its child process
-                results[name] = {"error": failure_summary(error)}
+        results = measure_in_rounds(names, shape, repeats, rounds)
         reference = results.get("torchaudio", {}).get("median_s")
         oracle = results.get("oracle", {}).get("median_s")
         for name, result in results.items():
@@ -340,8 +360,9 @@ def run_loss_benchmark(shapes=DEFAULT_SHAPES, repeats: int = 3, out=print,
                 f"{oracle_ratio:13.3f} {_memory(result):>17}")
             rows.append({"shape": list(shape), "implementation": name, **result,
                          "ratio_to_torchaudio": ratio, "oracle_over_this": oracle_ratio})
-    out(f"median of {repeats} runs each, loss + gradient, float32 input, blank last, "
-        "reduction mean; oracle / this: the oracle's median over this implementation's; "
+    out(f"median of {repeats} runs each (and of {rounds} rounds), loss + gradient, float32 "
+        "input, blank last, reduction mean; oracle / this: the oracle's median over this "
+        "implementation's; "
         "memory: peak extra resident set during the calls, in units of the logits' size (the "
         "gradient itself is 1.00x)")
     return rows

@@ -2,7 +2,8 @@
 
     rnnt-parity check [--fixtures DIR] [--backend NAME ...] [--device cpu|cuda ...]
                       [--require-gpu]
-    rnnt-parity bench loss [--shape B,T,U,V ...] [--repeats N] [--plot PATH.png|.svg [--force]]
+    rnnt-parity bench loss [--shape B,T,U,V ...] [--repeats N] [--rounds R]
+                           [--plot PATH.png|.svg [--force]]
     rnnt-parity bench ctc [--shape T,B,C,S ...] [--repeats N]
     rnnt-parity bench features [--seconds S] [--repeats N] [--rounds R]
     rnnt-parity bench port [--config NAME]
@@ -137,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     loss.add_argument("--shape", type=_shape_parser("B,T,U,V"), action="append",
                       help="B,T,U,V (repeatable; default: the four shapes of the README)")
     loss.add_argument("--repeats", type=_positive_int, default=3)
+    loss.add_argument("--rounds", type=_positive_int, default=1,
+                      help="measure every implementation once per round, in turn, and report "
+                           "the median over rounds (default 1)")
     loss.add_argument("--plot", type=Path, metavar="PATH",
                       help="also time every implementation with T, U and V each swept from "
                            "a small base shape, print each one's log-log slopes, and write "
@@ -422,7 +426,8 @@ def run_bench_loss(args) -> None:
 
     if args.plot is not None:
         check_plot_path(args.plot, args.force)
-    bench.run_loss_benchmark(args.shape or bench.DEFAULT_SHAPES, args.repeats)
+    bench.run_loss_benchmark(args.shape or bench.DEFAULT_SHAPES, args.repeats,
+                             rounds=args.rounds)
     print(format_first_calls(measure_first_calls(repeats=args.repeats)))
     if args.plot is not None:
         run_scaling_sweep(args.plot, repeats=args.repeats, force=args.force)

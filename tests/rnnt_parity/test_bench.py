@@ -26,3 +26,25 @@ def test_an_implementation_that_fails_is_reported_on_its_row_and_the_rest_still_
 def test_a_child_gets_the_environment_variables_it_is_given():
     assert run_in_child("os:getenv", "RNNT_PARITY_PROBE", env={"RNNT_PARITY_PROBE": "set"}) \
         == "set"
+
+
+def test_rounds_take_each_implementations_median_over_rounds_and_largest_peak(monkeypatch):
+    from rnnt_parity import bench
+
+    seconds = {"oracle": iter([0.5, 0.1, 0.2]), "torchaudio": iter([3.0, 1.0, 2.0])}
+    calls = []
+
+    def measured(name, shape, repeats):
+        calls.append(name)
+        if name == "broken":
+            raise RuntimeError("broken(1,) failed (exit status 1):\nValueError: no")
+        return {"median_s": next(seconds[name]), "peak_extra_bytes": len(calls),
+                "logits_bytes": 10}
+
+    monkeypatch.setattr(bench, "measure", measured)
+    results = bench.measure_in_rounds(["oracle", "torchaudio", "broken"], (1, 2, 3, 4), 1, 3)
+    assert calls == ["oracle", "torchaudio", "broken", "oracle", "torchaudio", "oracle",
+                     "torchaudio"]
+    assert results["oracle"]["median_s"] == 0.2 and results["torchaudio"]["median_s"] == 2.0
+    assert results["oracle"]["peak_extra_bytes"] == 6
+    assert "ValueError" in results["broken"]["error"]
