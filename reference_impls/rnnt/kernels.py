@@ -18,11 +18,13 @@ what one kernel hands the next.
      (e_label / denominator) ** label_weight, read from the buffer: no exp or log per node.
      The occupancies of the blank edges leaving row t sum to 1 (every alignment leaves each
      frame by exactly one blank), so each row's normaliser is the reciprocal of that sum.
-   * Log space: log-adds throughout, on x - (max x + log denominator) in float64. Used for
-     the utterances the scaled form flags: a zero or subnormal exponential on an edge (a
-     log-prob below float32's range, or -inf), or a forward, backward or blank-occupancy
-     value below SMALLEST_SAFE_VALUE (forward and backward mass that barely overlap), where
-     linear space would lose the answer to underflow; and every utterance when not fused.
+   * Log space: log-adds throughout, in float64, on the scaled form's edge weights as logs,
+     log(e / denominator) (x - max x - log denominator where e underflowed). Used for the
+     utterances the scaled form flags: a zero or subnormal exponential on an edge (in
+     float32 a log-prob more than 87 below its node's peak, or -inf), or a forward, backward
+     or blank-occupancy value below SMALLEST_SAFE_VALUE (forward and backward mass that
+     barely overlap), where linear space would lose the answer to underflow; and every
+     utterance when not fused (the log-probs themselves).
 3. `finish_gradient` (parallel over (b, t) rows): p_v * occupancy is e_v * c, so each row is
    multiplied by its factor (the blank and label entries kept), clamped and scaled; padding
    is zeroed.

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from reference_impls.rnnt import kernels, rnnt_loss
 from reference_impls.rnnt.validation import validate_rnnt_batch
@@ -92,6 +93,38 @@ def test_negative_infinite_logits_are_exact_in_log_space():
     logits[0, 3, 2, targets[0, 2]] = -np.inf
     assert list(used_log_space(logits, targets)) == [True, False]
     assert_numba_matches_the_spec(logits, targets)
+
+
+def test_a_vocabulary_of_64_or_more_takes_the_per_node_loops_and_matches_the_spec():
+    """V >= FLAT_BELOW_VOCAB: each node's maximum in LANES lanes (and -inf entries, found by
+    the x * 0 sum, checked the slow way), V not a multiple of LANES."""
+    rng = np.random.default_rng(4)
+    vocab = kernels.FLAT_BELOW_VOCAB + kernels.LANES + 3
+    logits, targets = rng.standard_normal((2, 9, 5, vocab)) * 4, rng.integers(0, vocab - 1, (2, 4))
+    logits[0, 2, 1, 5] = logits[1, 4, 0, vocab - 2] = -np.inf
+    assert_numba_matches_the_spec(logits, targets)
+    assert_numba_matches_the_spec(logits.astype(np.float32).astype(np.float64), targets)
+
+
+@pytest.mark.parametrize("vocab", [8, 13, 64, 69, 1024])
+def test_the_maximum_in_lanes_is_the_rows_maximum_wherever_it_lies(vocab):
+    """Shift-invariance would hide a wrong maximum from the loss; held directly instead, with
+    the maximum in every position (the remainder past the last full group of LANES too)."""
+    lanes = np.empty(kernels.LANES, dtype=np.float32)
+    rng = np.random.default_rng(vocab)
+    for where in range(vocab):
+        x = rng.standard_normal(vocab).astype(np.float32)
+        x[where] = 10.0
+        assert kernels._peak_in_lanes(x, lanes) == (np.float32(10.0), False)
+
+
+@pytest.mark.parametrize("vocab", [kernels.FLAT_BELOW_VOCAB - 1, kernels.FLAT_BELOW_VOCAB + 5])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_or_plus_infinity_in_a_row_is_reported_in_either_loop(vocab, bad):
+    logits = np.zeros((1, 3, 2, vocab), dtype=np.float32)
+    logits[0, 2, 1, vocab - 3] = bad
+    with pytest.raises(ValueError, match=r"logits\[0, 2, 1\]"):
+        rnnt_loss(logits, np.array([[1]]), np.array([3]), np.array([1]))
 
 
 def run_with_cache_log() -> str:
