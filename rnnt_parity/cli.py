@@ -3,7 +3,7 @@
     rnnt-parity check [--fixtures DIR] [--backend NAME ...] [--device cpu|cuda ...]
                       [--require-gpu]
     rnnt-parity bench loss [--shape B,T,U,V ...] [--repeats N] [--rounds R]
-                           [--plot PATH.png|.svg [--force]]
+                           [--no-first-call] [--plot PATH.png|.svg [--force]]
     rnnt-parity bench ctc [--shape T,B,C,S ...] [--repeats N]
     rnnt-parity bench features [--seconds S] [--repeats N] [--rounds R]
     rnnt-parity bench port [--config NAME]
@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     loss.add_argument("--rounds", type=_positive_int, default=1,
                       help="measure every implementation once per round, in turn, and report "
                            "the median over rounds (default 1)")
+    loss.add_argument("--first-call", action=argparse.BooleanOptionalAction, default=True,
+                      help="also time the oracle's first call compiling (about 25 s) and "
+                           "from the on-disk cache in a new process (default: on)")
     loss.add_argument("--plot", type=Path, metavar="PATH",
                       help="also time every implementation with T, U and V each swept from "
                            "a small base shape, print each one's log-log slopes, and write "
@@ -418,8 +421,8 @@ def _number(value) -> str:
 
 
 def run_bench_loss(args) -> None:
-    """`bench loss`: the table, the oracle's first-call figures, and with --plot the scaling
-    sweep (its path checked before anything is measured)."""
+    """`bench loss`: the table, the oracle's first-call figures (unless --no-first-call), and
+    with --plot the scaling sweep (its path checked before anything is measured)."""
     from rnnt_parity import bench
     from rnnt_parity.bench_first_call import format_first_calls, measure_first_calls
     from rnnt_parity.bench_scaling import check_plot_path, run_scaling_sweep
@@ -428,7 +431,8 @@ def run_bench_loss(args) -> None:
         check_plot_path(args.plot, args.force)
     bench.run_loss_benchmark(args.shape or bench.DEFAULT_SHAPES, args.repeats,
                              rounds=args.rounds)
-    print(format_first_calls(measure_first_calls(repeats=args.repeats)))
+    if args.first_call:
+        print(format_first_calls(measure_first_calls(repeats=args.repeats)))
     if args.plot is not None:
         run_scaling_sweep(args.plot, repeats=args.repeats, force=args.force)
 

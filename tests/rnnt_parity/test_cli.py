@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -60,11 +59,12 @@ def test_bench_rejects_a_malformed_shape(shape, capsys):
     assert "shape must be B,T,U,V" in capsys.readouterr().err
 
 
-def test_bench_loss_times_every_installed_implementation_and_the_oracles_first_call():
+def test_bench_loss_times_every_installed_implementation():
     from rnnt_parity.bench import installed_loss_implementations
 
     done = subprocess.run([sys.executable, "-m", "rnnt_parity.cli", "bench", "loss", "--shape",
-                           "2,10,4,8", "--repeats", "1"], capture_output=True, text=True)
+                           "2,10,4,8", "--repeats", "1", "--no-first-call"],
+                          capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     installed = installed_loss_implementations()
     rows = [line.split() for line in done.stdout.splitlines()[2:2 + len(installed)]]
@@ -72,8 +72,19 @@ def test_bench_loss_times_every_installed_implementation_and_the_oracles_first_c
     assert rows[0][:4] == ["(2,", "10,", "4,", "8)"] and float(rows[0][6]) > 0
     assert float(rows[1][6]) == 1.0  # torchaudio over itself
     assert float(rows[0][7]) == 1.0  # the oracle over itself
-    compiling = re.search(r"\(8, 200, 50, 29\): ([0-9.]+) s compiling", done.stdout)
-    assert compiling and float(compiling.group(1)) > 0, done.stdout
+    assert "first call" not in done.stdout
+
+
+def test_bench_loss_prints_the_oracles_first_call_figures_by_default(monkeypatch, capsys):
+    from rnnt_parity import bench, bench_first_call
+
+    figures = {"shape": [8, 200, 50, 29], "repeats": 1, "cold_over_warm": 3.0,
+               "compiling": {"first_call_s": 20.0, "import_s": 0.3, "warm_s": 0.01},
+               "cached": {"first_call_s": 0.9, "import_s": 0.3, "warm_s": 0.3}}
+    monkeypatch.setattr(bench, "run_loss_benchmark", lambda *args, **options: [])
+    monkeypatch.setattr(bench_first_call, "measure_first_calls", lambda repeats: figures)
+    assert main(["bench", "loss", "--repeats", "1"]) == 0
+    assert "(8, 200, 50, 29): 20.00 s compiling" in capsys.readouterr().out
 
 
 def _measuring_fails(monkeypatch):
