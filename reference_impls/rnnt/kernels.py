@@ -318,16 +318,16 @@ def _scaled_backward(b, grad, targets, last_t, last_u, blank, label_weight, node
 
 
 @njit(cache=True, inline="always")
-def _log_edge_weight(x, e, index, denominator):
+def _log_edge_weight(x, e, index, log_denominator):
     """log(e_index / denominator): log(e) where e is normal, else (an exponential that
     underflowed) x_index - max x, exact in float64."""
     value = e[index] * 1.0
     if value >= SMALLEST_NORMAL:
-        return math.log(value) - math.log(denominator)
+        return math.log(value) - log_denominator
     peak = x[0]
     for v in range(x.shape[0]):
         peak = x[v] if x[v] > peak else peak
-    return float(x[index]) - float(peak) - math.log(denominator)
+    return float(x[index]) - float(peak) - log_denominator
 
 
 @njit(cache=True, nogil=True, fastmath=ROW_SUMS)
@@ -359,9 +359,10 @@ def _log_space_utterance(b, inputs, targets, last_t, last_u, blank, fused, label
                 denominators[t, u] = node_values[b, t, u]
             else:
                 denominators[t, u] = _denominator(e)
-            blank_w[t, u] = _log_edge_weight(x, e, blank, denominators[t, u])
+            log_denominator = math.log(denominators[t, u])
+            blank_w[t, u] = _log_edge_weight(x, e, blank, log_denominator)
             if label >= 0:
-                label_w[t, u] = label_weight * _log_edge_weight(x, e, label, denominators[t, u])
+                label_w[t, u] = label_weight * _log_edge_weight(x, e, label, log_denominator)
     alphas = np.full(shape, NEG_INF)
     betas = np.full(shape, NEG_INF)
     alphas[0, 0] = 0.0
