@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "a small base shape, print each one's log-log slopes, and write "
                            "the three log-log panels here (.png or .svg)")
     loss.add_argument("--force", action="store_true", help="overwrite an existing --plot")
+    loss.add_argument("--all", action="store_true",
+                      help="also run `bench ctc` and `bench features` (3 rounds) and print "
+                           "each speed target of the README's Benchmark section with its "
+                           "verdict")
     ctc = bench_commands.add_parser("ctc", help="CTC oracle vs torch CPU, and beam search")
     ctc.add_argument("--shape", type=_shape_parser("T,B,C,S"), action="append",
                      help="T,B,C,S (repeatable; default: the two shapes of the README)")
@@ -421,20 +425,33 @@ def _number(value) -> str:
 
 
 def run_bench_loss(args) -> None:
-    """`bench loss`: the table, the oracle's first-call figures (unless --no-first-call), and
-    with --plot the scaling sweep (its path checked before anything is measured)."""
+    """`bench loss`: the table, the oracle's first-call figures (unless --no-first-call),
+    with --plot the scaling sweep (its path checked before anything is measured), and with
+    --all the CTC and front-end tables and every speed target's verdict."""
     from rnnt_parity import bench
     from rnnt_parity.bench_first_call import format_first_calls, measure_first_calls
     from rnnt_parity.bench_scaling import check_plot_path, run_scaling_sweep
 
     if args.plot is not None:
         check_plot_path(args.plot, args.force)
-    bench.run_loss_benchmark(args.shape or bench.DEFAULT_SHAPES, args.repeats,
-                             rounds=args.rounds)
+    loss_rows = bench.run_loss_benchmark(args.shape or bench.DEFAULT_SHAPES, args.repeats,
+                                         rounds=args.rounds)
     if args.first_call:
         print(format_first_calls(measure_first_calls(repeats=args.repeats)))
     if args.plot is not None:
         run_scaling_sweep(args.plot, repeats=args.repeats, force=args.force)
+    if args.all:
+        from rnnt_parity.bench_targets import target_lines
+        from rnnt_parity.frontends.bench import run_features_benchmark
+
+        print()
+        ctc_rows = bench.run_ctc_benchmark(repeats=args.repeats)
+        print()
+        feature_seconds = run_features_benchmark()
+        print()
+        print("targets:")
+        for line in target_lines(loss_rows, ctc_rows, feature_seconds):
+            print(line)
 
 
 def run_check(args) -> int:

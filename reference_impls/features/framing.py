@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from reference_impls.features.signal import preemphasise
+
 
 def exact_pad_amount(n_fft: int, hop: int) -> int:
     """Zeros NeMo's exact_pad puts on each side of the signal: (n_fft - hop)//2."""
@@ -71,7 +73,9 @@ def _fold(index: np.ndarray, n: int, rule: str) -> np.ndarray:
 
 
 def frame_signal(signal: np.ndarray, framing: str, frame_length: int, hop: int,
-                 centre_padding: str = "reflect", n_fft: int | None = None) -> np.ndarray:
+                 centre_padding: str = "reflect", n_fft: int | None = None,
+                 preemphasis: float | None = None, preemphasis_first: str = "copy"
+                 ) -> np.ndarray:
     """Frames `(n_frames, frame_length)` of a 1-D signal by the `framing` convention.
 
     Samples past either end are zero ("ceil_zero_pad", constant centre padding), mirrored
@@ -79,7 +83,9 @@ def frame_signal(signal: np.ndarray, framing: str, frame_length: int, hop: int,
     mirrored repeating it (Kaldi snip_edges=false: x[-k] = x[k-1]); "exact_pad" pads with
     zeros. For "centre" and "exact_pad" framing the frames hold only the window's samples;
     zero-padding them to n_fft at the end instead of around them is a circular shift, which
-    leaves |FFT| unchanged.
+    leaves |FFT| unchanged. With `preemphasis`, the frames are those of
+    `preemphasise(signal, preemphasis, preemphasis_first)`, padded after pre-emphasis, which
+    is written straight into the padded buffer.
     The result is a read-only strided view of the (padded) signal: copy before writing.
     """
     n = signal.shape[0]
@@ -93,9 +99,17 @@ def frame_signal(signal: np.ndarray, framing: str, frame_length: int, hop: int,
         "reflect" if framing == "centre" and centre_padding == "reflect" else "zero")
     left = max(0, -int(starts[0]))
     right = max(0, int(starts[-1]) + frame_length - n)
-    if left or right:
-        extended = np.concatenate([signal, np.zeros(1, signal.dtype)])
-        signal = np.concatenate([extended[_fold(np.arange(-left, 0), n, rule)], signal,
-                                 extended[_fold(np.arange(n, n + right), n, rule)]])
+    padded = np.empty(left + n + right, signal.dtype) if left or right else None
+    middle = None if padded is None else padded[left:left + n]
+    if preemphasis is not None:
+        signal = preemphasise(signal, preemphasis, preemphasis_first, out=middle)
+    elif middle is not None:
+        middle[...] = signal
+    if padded is not None:
+        for lo, index in ((0, np.arange(-left, 0)), (left + n, np.arange(n, n + right))):
+            folded = _fold(index, n, rule)
+            padded[lo:lo + index.size] = np.where(folded == n, 0,
+                                                  padded[left + np.minimum(folded, n - 1)])
+        signal = padded
     view = np.lib.stride_tricks.sliding_window_view(signal, frame_length)
     return view[starts[0] + left::hop][:count]

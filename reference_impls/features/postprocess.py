@@ -9,19 +9,22 @@ from __future__ import annotations
 import numpy as np
 
 
-def log_compress(energies: np.ndarray, base: str, floor_rule: str, floor: float) -> np.ndarray:
+def log_compress(energies: np.ndarray, base: str, floor_rule: str, floor: float,
+                 overwrite: bool = False) -> np.ndarray:
     """log(energies) with a floor rule: "add" log(x + floor), "clamp" log(max(x, floor)),
     "replace_zeros" (exact zeros become floor, python_speech_features). base "e", "10", "none".
+    `overwrite=True` computes it in the energies' own buffer.
     """
     if base == "none":
         return energies
     floor_value = energies.dtype.type(floor)
+    guarded = energies if overwrite else np.empty_like(energies)
     if floor_rule == "add":
-        guarded = energies + floor_value
+        np.add(energies, floor_value, out=guarded)
     elif floor_rule == "clamp":
-        guarded = np.maximum(energies, floor_value)
+        np.maximum(energies, floor_value, out=guarded)
     else:
-        guarded = energies.copy()
+        guarded[...] = energies
         guarded[guarded == 0] = floor_value
     logarithm = np.log if base == "e" else np.log10
     return logarithm(guarded, out=guarded)
@@ -68,11 +71,15 @@ def normalise(features: np.ndarray, length: int, kind: str, ddof: int = 0, epsil
 def mask_and_pad(features: np.ndarray, length: int, mask: bool, pad_to: int,
                  pad_value: float) -> np.ndarray:
     """Set frames >= length to pad_value (when `mask`), then append pad_value frames until
-    the frame count is a multiple of `pad_to` (0: never)."""
-    out = features.copy() if mask else features
-    if mask:
-        out[length:] = pad_value
-    if pad_to and out.shape[0] % pad_to:
-        extra = pad_to - out.shape[0] % pad_to
-        out = np.concatenate([out, np.full((extra, out.shape[1]), pad_value, out.dtype)])
+    the frame count is a multiple of `pad_to` (0: never). A new array, unless nothing
+    changes."""
+    rows = features.shape[0]
+    if pad_to and rows % pad_to:
+        rows += pad_to - rows % pad_to
+    kept = min(length, features.shape[0]) if mask else features.shape[0]
+    if rows == features.shape[0] and kept == rows:
+        return features
+    out = np.empty((rows, features.shape[1]), features.dtype)
+    out[:kept] = features[:kept]
+    out[kept:] = pad_value
     return out

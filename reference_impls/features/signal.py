@@ -37,7 +37,9 @@ def check_signal(signal, min_samples: int, name: str = "signal") -> np.ndarray:
     """Check a 1-D int16 / float32 / float64 signal with at least `min_samples` finite samples.
 
     Raises TypeError for other dtypes and ValueError for 2-D input, too few samples (naming
-    the minimum, one analysis window) or a non-finite sample (naming its index).
+    the minimum, one analysis window) or a non-finite sample (naming its index). The samples
+    are scanned only when their sum of squares is not finite (NaN and infinities propagate
+    through it; an overflow of huge finite samples leads to a scan that finds nothing).
     """
     signal = check_array(signal, name)
     if signal.dtype not in (np.int16, np.float32, np.float64):
@@ -49,7 +51,7 @@ def check_signal(signal, min_samples: int, name: str = "signal") -> np.ndarray:
     if signal.shape[0] < min_samples:
         raise ValueError(f"{name} has {signal.shape[0]} samples; at least one analysis window "
                          f"({min_samples} samples) is needed")
-    if signal.dtype != np.int16:
+    if signal.dtype != np.int16 and not np.isfinite(np.dot(signal, signal)):
         bad = np.flatnonzero(~np.isfinite(signal))
         if bad.size:
             raise ValueError(f"{name}[{bad[0]}] = {signal[bad[0]]} is not finite "
@@ -57,12 +59,14 @@ def check_signal(signal, min_samples: int, name: str = "signal") -> np.ndarray:
     return signal
 
 
-def to_working_range(signal: np.ndarray, signal_range: str, dtype) -> np.ndarray:
-    """Convert PCM to the working amplitude range ("unit": [-1, 1], "int16": +-32768)."""
+def to_working_range(signal: np.ndarray, signal_range: str, dtype,
+                     copy: bool = True) -> np.ndarray:
+    """Convert PCM to the working amplitude range ("unit": [-1, 1], "int16": +-32768);
+    `copy=False` may return `signal` itself when nothing changes."""
     if signal.dtype == np.int16:
         out = signal.astype(dtype)
         return out / dtype.type(INT16_SCALE) if signal_range == "unit" else out
-    out = signal.astype(dtype, copy=True)
+    out = signal.astype(dtype, copy=copy)
     return out * dtype.type(INT16_SCALE) if signal_range == "int16" else out
 
 
@@ -90,8 +94,13 @@ def preemphasise(x: np.ndarray, coefficient: float, first: str,
         y0 = x[..., 0] - k * x[..., 0]
     else:
         y0 = x[..., 0] - k * x[..., 1]
-    y = np.empty_like(x) if out is None else out
-    np.subtract(x[..., 1:], k * x[..., :-1], out=y[..., 1:])
+    if out is None or not np.may_share_memory(out, x):
+        y = np.empty_like(x) if out is None else out
+        np.multiply(x[..., :-1], k, out=y[..., 1:])
+        np.subtract(x[..., 1:], y[..., 1:], out=y[..., 1:])
+    else:
+        y = out
+        np.subtract(x[..., 1:], k * x[..., :-1], out=y[..., 1:])
     y[..., 0] = y0
     return y
 

@@ -124,6 +124,11 @@ TOLERANCES: dict[tuple[str, str, str], Tolerance] = {
         "mel energies / the utterance's peak: FFT, DC removal, pre-emphasis round at the "
         "largest values in play (atol; 17 eps64 seen); each library rounds its own filter "
         "edges, eps64 * 8 kHz over a 20 Hz-wide filter (rtol; 212 eps64 seen)"),
+    ("float64", "any", "features.fast_spectrum"): Tolerance(
+        "features.float64.fast_spectrum", 0.0, 64 * EPS64, True,
+        "the Numba spectrum kernel against the spec's scipy FFT and matmul, per frame's "
+        "largest mel energy m (scaled: max(1, m)): both round O(log2 n_fft) times at m "
+        "(5.5 eps64 seen over the kernel tests' sizes and steps and 300 random transforms)"),
     ("float32", "any", "features.mel_energy"): Tolerance(
         "features.float32.mel_energy", 0.0, 128 * EPS32, True,
         "float32 FFT, DC removal and pre-emphasis round at the frame's largest mel energy m "
