@@ -29,7 +29,7 @@ def target_lines(loss_rows: list[dict], ctc_rows: list[dict],
     """One line per target: the worst measured ratio, the limit and the verdict."""
     oracle = [row for row in loss_rows if row["implementation"] == "oracle"]
     over_warp = [row["oracle_over_this"] for row in loss_rows
-                 if row["implementation"] == "warp-transducer"]
+                 if row["implementation"] == "warprnnt"]
     worst_warp = max(over_warp) if oracle and len(over_warp) == len(oracle) else None
     worst_torchaudio = max((row["ratio_to_torchaudio"] for row in oracle), default=None)
     worst_memory = max((row["peak_extra_bytes"] / row["logits_bytes"] for row in oracle),

@@ -3,7 +3,7 @@
     rnnt-parity check [--fixtures DIR] [--backend NAME ...] [--device cpu|cuda ...]
                       [--require-gpu]
     rnnt-parity bench loss [--shape B,T,U,V ...] [--repeats N] [--rounds R]
-                           [--no-first-call] [--plot PATH.png|.svg [--force]]
+                           [--no-first-call] [--plot PATH.png|.svg [--force]] [--all]
     rnnt-parity bench ctc [--shape T,B,C,S ...] [--repeats N]
     rnnt-parity bench features [--seconds S] [--repeats N] [--rounds R]
     rnnt-parity bench port [--config NAME]

@@ -12,7 +12,7 @@ def loss_rows(oracle_over_warp=0.4, with_warp=True):
              "ratio_to_torchaudio": 0.03, "oracle_over_this": 1.0,
              "peak_extra_bytes": 109, "logits_bytes": 100}]
     if with_warp:
-        rows.append({"shape": [8, 200, 50, 29], "implementation": "warp-transducer",
+        rows.append({"shape": [8, 200, 50, 29], "implementation": "warprnnt",
                      "median_s": 0.01 / oracle_over_warp, "ratio_to_torchaudio": 0.1,
                      "oracle_over_this": oracle_over_warp, "peak_extra_bytes": 400,
                      "logits_bytes": 100})
