@@ -1,7 +1,8 @@
 """Brute-force losses: enumerate every alignment of a tiny lattice and sum its probability.
 
-No recursion, no dynamic programming: the oracle's own oracle for tiny shapes. RNN-T sums
-the C(T-1+U, U) monotone alignments; CTC enumerates all C^T frame paths and collapses each.
+No dynamic programming: the oracle's own oracle for tiny shapes. RNN-T sums the
+C(T-1+U, U) monotone alignments; CTC enumerates all C^T frame paths and collapses each; TDT
+enumerates every sequence of (token, duration) moves that ends on frame T.
 """
 
 from __future__ import annotations
@@ -126,3 +127,57 @@ def ctc_brute_force_loss(log_probs: np.ndarray, targets: np.ndarray, blank: int 
                          f"{targets.shape}")
     probabilities = ctc_labelling_log_probs(log_probs, blank)
     return -probabilities.get(tuple(int(k) for k in targets), -math.inf)
+
+
+def tdt_alignments(num_frames: int, num_labels: int, durations):
+    """Yield every TDT alignment: a tuple of (kind, duration index) moves from (0, 0) that
+    ends with a blank landing exactly on frame T at u = U. Labels take any duration that
+    lands inside the utterance, blanks any positive one (see reference_impls.tdt.spec)."""
+    def extend(t, u, moves):
+        for i, d in enumerate(durations):
+            if d > 0 and t + d == num_frames and u == num_labels:
+                yield (*moves, ("blank", i))
+            if d > 0 and t + d < num_frames:
+                yield from extend(t + d, u, (*moves, ("blank", i)))
+            if u < num_labels and t + d < num_frames:
+                yield from extend(t + d, u + 1, (*moves, ("label", i)))
+    yield from extend(0, 0, ())
+
+
+def tdt_brute_force_loss(token_lp: np.ndarray, duration_lp: np.ndarray, targets: np.ndarray,
+                         durations, blank: int = -1, sigma: float = 0.0) -> float:
+    """-log P(y | x) for one TDT utterance by summing the weight of every alignment.
+
+    Args:
+        token_lp: `(T, U+1, V)` token log-probabilities.
+        duration_lp: `(T, U+1, D)` duration log-probabilities, D = len(durations).
+        targets: `(U,)` labels, none equal to blank.
+        durations: D distinct non-negative ints.
+        blank: blank index of the token part (negative counts from its end).
+        sigma: subtracted from every move's log-weight.
+
+    Raises:
+        ValueError: if the lattice has more than MAX_ALIGNMENTS alignments.
+    """
+    token_lp = check_float_array(token_lp, "token_lp", ndim=3)
+    num_frames, num_nodes, vocab = token_lp.shape
+    blank = normalise_blank(blank, vocab)
+    totals = []
+    for moves in tdt_alignments(num_frames, num_nodes - 1, list(durations)):
+        if len(totals) == MAX_ALIGNMENTS:
+            raise ValueError(f"more than {MAX_ALIGNMENTS} TDT alignments; brute force is for "
+                             "tiny lattices")
+        t = u = 0
+        total = 0.0
+        for kind, i in moves:
+            token = blank if kind == "blank" else targets[u]
+            total += float(token_lp[t, u, token] + duration_lp[t, u, i]) - sigma
+            t += durations[i]
+            u += kind == "label"
+        totals.append(total)
+    if not totals:
+        return math.inf
+    peak = max(totals)
+    if peak == -math.inf:
+        return math.inf
+    return -(peak + math.log(sum(math.exp(x - peak) for x in totals)))

@@ -24,10 +24,12 @@ HYPOTHESIS_PROFILES = {
     "ci": {"derandomize": True, "deadline": None, "max_examples": 200, "print_blob": True},
     "dev": {"deadline": None, "max_examples": 100},
     "thorough": {"deadline": None, "max_examples": 2000},
+    "quick": {"derandomize": True, "deadline": None, "max_examples": 50, "print_blob": True},
 }
 """The hypothesis profiles (registered by the test suite's conftest.py and used by
 `rnnt-parity conform --profile`): ci is reproducible, dev the everyday run, thorough for
-nightly searches."""
+nightly searches, quick (reproducible, a quarter of ci's examples) for the test suite's
+run of every catalogue entry, whose whole catalogue the docs tests run under ci."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,45 @@ def with_hostile_padding(case: RNNTCase) -> RNNTCase:
     label_index = np.arange(targets.shape[1])[None, :]
     targets[label_index >= case.target_lengths[:, None]] = case.vocab_size + 7
     return replace(case, logits=logits, targets=targets)
+
+
+@dataclass(frozen=True)
+class TDTCase:
+    """One TDT batch: `tokens` an RNN-T case over the token part, then the duration logits
+    `(B, T, U+1, D)` of `durations`."""
+
+    tokens: RNNTCase
+    duration_logits: np.ndarray
+    durations: tuple[int, ...]
+
+    @property
+    def logits(self) -> np.ndarray:
+        """`(B, T, U+1, V + D)`: token logits, then duration logits."""
+        return np.concatenate([self.tokens.logits, self.duration_logits], axis=-1)
+
+    def arrays(self):
+        """(logits, targets, logit_lengths, target_lengths, durations), positionally."""
+        case = self.tokens
+        return self.logits, case.targets, case.logit_lengths, case.target_lengths, \
+            list(self.durations)
+
+
+@st.composite
+def tdt_batches(draw, max_batch=2, max_frames=4, max_labels=2, max_vocab=4, max_duration=3,
+                logit_bound=5.0, hostile_padding=False) -> TDTCase:
+    """Draw a TDT batch: `rnnt_batches`' token part, a set of distinct durations in
+    [0, max_duration] with at least one positive, and their logits (NaN on the padding
+    when `hostile_padding`)."""
+    tokens = draw(rnnt_batches(max_batch, max_frames, max_labels, 2, max_vocab,
+                               logit_bound=logit_bound, hostile_padding=hostile_padding))
+    durations = draw(st.lists(st.integers(0, max_duration), min_size=1,
+                              max_size=max_duration + 1, unique=True).filter(
+                                  lambda values: max(values) > 0))
+    duration_logits = draw(arrays(np.float64, tokens.logits.shape[:3] + (len(durations),),
+                                  elements=st.floats(-logit_bound, logit_bound, width=32)))
+    if hostile_padding:
+        duration_logits[~tokens.valid_mask()] = np.nan
+    return TDTCase(tokens, duration_logits, tuple(durations))
 
 
 @dataclass(frozen=True)

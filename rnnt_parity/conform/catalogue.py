@@ -147,9 +147,10 @@ def judge_deviations(entry: Entry, report: ConformanceReport) -> tuple[bool, str
                             f"{refused} of {len(report.bad_input)} malformed inputs")
 
 
-def run_catalogue(only: list[str] | None = None, path: Path = CATALOGUE, out=print
-                  ) -> CatalogueRun:
-    """Run the kit on each entry (all, or those named in `only`) and print the table."""
+def run_catalogue(only: list[str] | None = None, path: Path = CATALOGUE, out=print,
+                  profile: str = "ci") -> CatalogueRun:
+    """Run the kit on each entry (all, or those named in `only`) under the hypothesis
+    `profile` and print the table."""
     entries = load_catalogue(path)
     if only:
         unknown = sorted(set(only) - {e.name for e in entries})
@@ -165,7 +166,8 @@ def run_catalogue(only: list[str] | None = None, path: Path = CATALOGUE, out=pri
                                         f"{entry.requires} is not installed", 0.0))
         else:
             try:
-                judged = judge(entry, conform(entry.kind, entry.target, **entry.options))
+                judged = judge(entry, conform(entry.kind, entry.target, profile=profile,
+                                                     **entry.options))
             except ValueError as error:  # the kit refused to run it (e.g. an odd reduction)
                 refused = entry.expect == "caught"
                 judged = (refused, "caught" if refused else "FAILS", f"the kit refused it: "

@@ -1,0 +1,70 @@
+"""Argument checks of the TDT loss; each raises TypeError or ValueError naming the argument."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reference_impls.checks import check_array, check_finite_scalar, check_float_array
+from reference_impls.rnnt.validation import validate_rnnt_batch
+
+
+@dataclass(frozen=True)
+class TDTBatch:
+    """A validated batch: `logits` `(B, T, U+1, V + D)`, `blank` in `[0, V)`."""
+
+    logits: np.ndarray
+    targets: np.ndarray
+    logit_lengths: np.ndarray
+    target_lengths: np.ndarray
+    durations: tuple[int, ...]
+    blank: int
+
+    @property
+    def vocab(self) -> int:
+        return self.logits.shape[-1] - len(self.durations)
+
+
+def check_durations(durations) -> tuple[int, ...]:
+    """D distinct non-negative ints, at least one positive (a blank never takes 0)."""
+    if isinstance(durations, np.ndarray):
+        durations = durations.tolist()
+    if not isinstance(durations, (list, tuple)):
+        raise TypeError(f"durations must be a list of ints, got {type(durations).__name__}")
+    if not durations:
+        raise ValueError("durations must not be empty, e.g. [0, 1, 2, 3, 4]")
+    for i, d in enumerate(durations):
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+            raise TypeError(f"durations[{i}] must be an int, got {type(d).__name__}")
+        if d < 0:
+            raise ValueError(f"durations[{i}] = {d} is negative")
+    if len(set(durations)) != len(durations):
+        raise ValueError(f"durations {list(durations)} repeat a value")
+    if max(durations) == 0:
+        raise ValueError(f"durations {list(durations)} hold no positive duration: a blank never "
+                         "takes duration 0, so no alignment could reach the last frame")
+    return tuple(int(d) for d in durations)
+
+
+def validate_tdt_batch(logits, targets, logit_lengths, target_lengths, durations,
+                       blank) -> TDTBatch:
+    """Validate a TDT batch: RNN-T's checks on the token part, then the duration part."""
+    durations = check_durations(durations)
+    logits = check_float_array(check_array(logits, "logits"), "logits", ndim=4)
+    width = logits.shape[-1] - len(durations)
+    if width < 1:
+        raise ValueError(f"logits' last axis has {logits.shape[-1]} columns; with "
+                         f"{len(durations)} durations it needs V + {len(durations)} with at "
+                         "least one token column (the blank)")
+    tokens = validate_rnnt_batch(logits[..., :width], targets, logit_lengths, target_lengths,
+                                 blank)
+    return TDTBatch(logits, tokens.targets, tokens.logit_lengths, tokens.target_lengths,
+                    durations, tokens.blank)
+
+
+def check_probability(value, name: str) -> float:
+    value = check_finite_scalar(value, name, minimum=0.0)
+    if value > 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value}")
+    return value
