@@ -176,6 +176,13 @@ def _load_block(samples, hop, lo, count, window, remove_dc, preemphasis, coeffic
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _store_rotated(yr, yi, row, f, br, bi, wr, wi):
+    """y[row, f] = (br + i bi) (wr + i wi): a butterfly's output times its twiddle."""
+    yr[row, f] = br * wr - bi * wi
+    yi[row, f] = br * wi + bi * wr
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _radix4(xr, xi, yr, yi, i0, step_in, o0, step_out, w1r, w1i, w2r, w2i, w3r, w3i):
     for f in range(xr.shape[1]):
         a0r, a0i = xr[i0, f], xi[i0, f]
@@ -189,14 +196,11 @@ def _radix4(xr, xi, yr, yi, i0, step_in, o0, step_out, w1r, w1i, w2r, w2i, w3r, 
         yr[o0, f] = t0r + t2r
         yi[o0, f] = t0i + t2i
         br, bi = t1r + t3i, t1i - t3r
-        yr[o0 + step_out, f] = br * w1r - bi * w1i
-        yi[o0 + step_out, f] = br * w1i + bi * w1r
+        _store_rotated(yr, yi, o0 + step_out, f, br, bi, w1r, w1i)
         br, bi = t0r - t2r, t0i - t2i
-        yr[o0 + 2 * step_out, f] = br * w2r - bi * w2i
-        yi[o0 + 2 * step_out, f] = br * w2i + bi * w2r
+        _store_rotated(yr, yi, o0 + 2 * step_out, f, br, bi, w2r, w2i)
         br, bi = t1r - t3i, t1i + t3r
-        yr[o0 + 3 * step_out, f] = br * w3r - bi * w3i
-        yi[o0 + 3 * step_out, f] = br * w3i + bi * w3r
+        _store_rotated(yr, yi, o0 + 3 * step_out, f, br, bi, w3r, w3i)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -207,8 +211,7 @@ def _radix2(xr, xi, yr, yi, i0, step_in, o0, step_out, w1r, w1i):
         yr[o0, f] = ar + br
         yi[o0, f] = ai + bi
         dr, di = ar - br, ai - bi
-        yr[o0 + step_out, f] = dr * w1r - di * w1i
-        yi[o0 + step_out, f] = dr * w1i + di * w1r
+        _store_rotated(yr, yi, o0 + step_out, f, dr, di, w1r, w1i)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -241,17 +244,13 @@ def _radix5(xr, xi, yr, yi, i0, step_in, o0, step_out, root_r, root_i, root_at, 
         u1r, u1i = s1 * d1r + s2 * d2r, s1 * d1i + s2 * d2i
         u2r, u2i = s2 * d1r - s1 * d2r, s2 * d1i - s1 * d2i
         br, bi = t1r + u1i, t1i - u1r
-        yr[o0 + step_out, f] = br * w1r - bi * w1i
-        yi[o0 + step_out, f] = br * w1i + bi * w1r
+        _store_rotated(yr, yi, o0 + step_out, f, br, bi, w1r, w1i)
         br, bi = t2r + u2i, t2i - u2r
-        yr[o0 + 2 * step_out, f] = br * w2r - bi * w2i
-        yi[o0 + 2 * step_out, f] = br * w2i + bi * w2r
+        _store_rotated(yr, yi, o0 + 2 * step_out, f, br, bi, w2r, w2i)
         br, bi = t2r - u2i, t2i + u2r
-        yr[o0 + 3 * step_out, f] = br * w3r - bi * w3i
-        yi[o0 + 3 * step_out, f] = br * w3i + bi * w3r
+        _store_rotated(yr, yi, o0 + 3 * step_out, f, br, bi, w3r, w3i)
         br, bi = t1r - u1i, t1i + u1r
-        yr[o0 + 4 * step_out, f] = br * w4r - bi * w4i
-        yi[o0 + 4 * step_out, f] = br * w4i + bi * w4r
+        _store_rotated(yr, yi, o0 + 4 * step_out, f, br, bi, w4r, w4i)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -272,8 +271,7 @@ def _radix_any(xr, xi, yr, yi, p, i0, step_in, o0, step_out, twiddle_r, twiddle_
         wr, wi = twiddle_r[twiddle_at + k], twiddle_i[twiddle_at + k]
         for f in range(xr.shape[1]):
             br, bi = yr[out, f], yi[out, f]
-            yr[out, f] = br * wr - bi * wi
-            yi[out, f] = br * wi + bi * wr
+            _store_rotated(yr, yi, out, f, br, bi, wr, wi)
 
 
 @njit(cache=True, nogil=True)

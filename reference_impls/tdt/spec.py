@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from reference_impls.rnnt.spec import log_softmax
+
 NEG_INF = -np.inf
 
 
@@ -105,14 +107,6 @@ def tdt_betas(token_lp, duration_lp, targets, blank, durations, sigma=0.0) -> np
                 arc_log_weight(token_lp, duration_lp, targets, blank, sigma, a)
                 + betas[a[4], a[5]] for a in outgoing.get((t, u), [])])
     return betas
-
-
-def log_softmax(x: np.ndarray) -> np.ndarray:
-    """log_softmax over the last axis in float64; a row of all -inf gives NaN."""
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        shifted = x - np.max(x, axis=-1, keepdims=True)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
 def utterance_loss_and_grad(inputs: np.ndarray, targets: np.ndarray, blank: int, durations,

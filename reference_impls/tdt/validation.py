@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reference_impls.checks import check_array, check_finite_scalar, check_float_array
+from reference_impls.checks import check_finite_scalar, check_float_array
 from reference_impls.rnnt.validation import validate_rnnt_batch
 
 
@@ -51,7 +51,7 @@ def validate_tdt_batch(logits, targets, logit_lengths, target_lengths, durations
                        blank) -> TDTBatch:
     """Validate a TDT batch: RNN-T's checks on the token part, then the duration part."""
     durations = check_durations(durations)
-    logits = check_float_array(check_array(logits, "logits"), "logits", ndim=4)
+    logits = check_float_array(logits, "logits", ndim=4)
     width = logits.shape[-1] - len(durations)
     if width < 1:
         raise ValueError(f"logits' last axis has {logits.shape[-1]} columns; with "
