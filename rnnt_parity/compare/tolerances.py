@@ -80,6 +80,10 @@ TOLERANCES: dict[tuple[str, str, str], Tolerance] = {
     ("float16", "cuda", "rnnt.grad"): Tolerance(
         "rnnt.float16_cuda.grad", 0.0, 2 * EPS16, True,
         "gradient stored in fp16: half an ulp of values up to 1, plus the fp32 kernel error"),
+    ("float32", "any", "tdt.nemo_pytorch_golden"): Tolerance(
+        "tdt.nemo_pytorch_golden", 0.0, 8 * EPS32, True,
+        "NeMo's TDTLossPytorch keeps its alphas in float32 (torch.zeros' default) even on "
+        "float64 input: 0.23 eps32 * max(1, loss) seen on the golden (loss), 0.11 eps32 (grad)"),
     ("float64", "any", "ctc.oracle_spec_vs_numba"): Tolerance(
         "ctc.oracle_spec_vs_numba", 1e-12, 1e-12, True,
         "same float64 recursions (Graves 2006), different log-add form"),
