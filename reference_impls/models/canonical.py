@@ -15,7 +15,9 @@ Layout and conventions (the hub every weight map routes through):
                embedding of blank ("blank_embedding"); embedding (V, P) holds every symbol,
                blank included; `prediction_layers` LSTM layers; output (B, U+1, P)
     joint      logits[b,t,u] = W_out act(W_enc f[b,t] + b_enc + W_pred g[b,u] + b_pred) + b_out,
-               (B, T', U+1, V), raw (un-normalised) logits
+               (B, T', U+1, V), raw (un-normalised) logits; a token-and-duration (TDT)
+               joint (`durations` non-empty, NeMo's `num_extra_outputs`) has V + D outputs:
+               the V token logits (blank among them), then one logit per duration
     ctc head   (optional) W_ctc f + b_ctc, (B, T', V)
 Every LSTM follows `lstm.lstm_layer` (gate order i, f, g, o; sigmoid/tanh or Myrtle's hard
 activations). Parameter names (`parameter_shapes`) are the canonical state-dict keys.
@@ -58,6 +60,14 @@ class CanonicalConfig:
     encoder_fc_in: tuple[int, ...] = ()
     encoder_fc_out: tuple[int, ...] = ()
     fc_activation: str = "hardtanh_0_20"
+    durations: tuple[int, ...] = ()
+    """A TDT joint's durations in frames, in the order of its duration outputs (Xu et al.
+    2023; NeMo's `tdt_durations`, e.g. (0, 1, 2, 3, 4)); empty for an RNN-T joint."""
+
+    @property
+    def joint_outputs(self) -> int:
+        """The joint's output width: V, plus one per duration for a TDT joint."""
+        return self.vocab_size + len(self.durations)
 
     @property
     def encoder_output(self) -> int:
@@ -93,6 +103,13 @@ class CanonicalConfig:
         if self.time_stack > 1 and self.post_layers == 0:
             raise ValueError("time_stack > 1 needs post_layers >= 1: time stacking sits "
                              "between the pre and post layers")
+        durations = self.durations
+        if not isinstance(durations, tuple) or any(
+                isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in durations):
+            raise ValueError(f"durations must be a tuple of non-negative ints, got {durations!r}")
+        if len(set(durations)) != len(durations) or (durations and max(durations) == 0):
+            raise ValueError(f"durations must be distinct and include one > 0 (a TDT "
+                             f"decoder must be able to leave a frame), got {durations!r}")
         if not 0 <= self.blank < self.vocab_size:
             raise ValueError(f"blank={self.blank} must lie in [0, vocab_size={self.vocab_size})")
         choices = {"start_symbol": ("zero", "blank_embedding"),
@@ -138,8 +155,8 @@ def parameter_shapes(config: CanonicalConfig) -> dict[str, tuple[int, ...]]:
                    "joint.encoder.bias": (c.joint_hidden,),
                    "joint.prediction.weight": (c.joint_hidden, c.prediction_hidden),
                    "joint.prediction.bias": (c.joint_hidden,),
-                   "joint.output.weight": (c.vocab_size, c.joint_hidden),
-                   "joint.output.bias": (c.vocab_size,)})
+                   "joint.output.weight": (c.joint_outputs, c.joint_hidden),
+                   "joint.output.bias": (c.joint_outputs,)})
     if c.ctc_head:
         shapes.update({"ctc.weight": (c.vocab_size, c.encoder_output),
                        "ctc.bias": (c.vocab_size,)})
@@ -218,7 +235,7 @@ def prediction_forward(params: dict, config: CanonicalConfig, labels: np.ndarray
 
 def joint_forward(params: dict, config: CanonicalConfig, encodings: np.ndarray,
                   predictions: np.ndarray) -> np.ndarray:
-    """(B, T, E) and (B, U+1, P) -> logits (B, T, U+1, V)."""
+    """(B, T, E) and (B, U+1, P) -> logits (B, T, U+1, V) (V + D for a TDT joint)."""
     f = encodings @ params["joint.encoder.weight"].T + params["joint.encoder.bias"]
     g = predictions @ params["joint.prediction.weight"].T + params["joint.prediction.bias"]
     hidden = JOINT_ACTIVATIONS[config.joint_activation](f[:, :, None, :] + g[:, None, :, :])
@@ -227,7 +244,8 @@ def joint_forward(params: dict, config: CanonicalConfig, encodings: np.ndarray,
 
 def joint_step(params: dict, config: CanonicalConfig, encoding: np.ndarray,
                prediction: np.ndarray) -> np.ndarray:
-    """Logits (V,) of one encoder frame (E,) and one prediction output (P,)."""
+    """Logits (V,) (V + D for a TDT joint) of one encoder frame (E,) and one prediction
+    output (P,)."""
     return joint_forward(params, config, encoding[None, None], prediction[None, None])[0, 0, 0]
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from reference_impls.models.canonical import CanonicalConfig, joint_step, prediction_step
+from reference_impls.rnnt.decode import check_rnnt_joint
 from reference_impls.rnnt.spec import log_softmax
 
 
@@ -51,7 +52,8 @@ class HypothesisScorer:
         return log_softmax(logits[None])[0]
 
 
-def _check_search(beam, length: int, encodings: np.ndarray) -> None:
+def _check_search(config: CanonicalConfig, beam, length: int, encodings: np.ndarray) -> None:
+    check_rnnt_joint(config)
     if beam is not None and (isinstance(beam, bool) or not isinstance(beam, int) or beam < 1):
         raise ValueError(f"beam must be a positive int or None, got {beam!r}")
     if not 1 <= length <= encodings.shape[0]:
@@ -89,7 +91,7 @@ def beam_search(params: dict, config: CanonicalConfig, encodings: np.ndarray, le
     instead of up to max_length, and the merged scores may miss contributions of paths
     less probable than the beam (the exactness statements above assume it off).
     """
-    _check_search(beam, length, encodings)
+    _check_search(config, beam, length, encodings)
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 0:
         raise ValueError(f"max_length must be a non-negative int, got {max_length!r}")
     scorer = HypothesisScorer(params, config, encodings)
@@ -127,7 +129,7 @@ def modified_beam_search(params: dict, config: CanonicalConfig, encodings: np.nd
     between blank and a lower-indexed symbol (greedy takes the symbol, the beam the shorter
     sequence).
     """
-    _check_search(beam, length, encodings)
+    _check_search(config, beam, length, encodings)
     scorer = HypothesisScorer(params, config, encodings)
 
     hypotheses: dict[tuple, float] = {(): 0.0}

@@ -31,9 +31,18 @@ def check_budget(max_symbols_per_frame) -> None:
                          f"{max_symbols_per_frame!r}")
 
 
+def check_rnnt_joint(config: CanonicalConfig) -> None:
+    """ValueError for a TDT joint: its duration outputs are not symbols, and an RNN-T
+    decoder would take their argmax as one."""
+    if config.durations:
+        raise ValueError(f"config has a TDT joint (durations={config.durations}): decode it "
+                         "with reference_impls.tdt.decode, not an RNN-T decoder")
+
+
 def greedy_decode(params: dict, config: CanonicalConfig, encodings: np.ndarray, length: int,
                   max_symbols_per_frame: int | None = None) -> list[int]:
     """Greedy hypothesis of one utterance from its encodings (T', E), first `length` frames."""
+    check_rnnt_joint(config)
     check_budget(max_symbols_per_frame)
     if not 0 <= length <= encodings.shape[0]:
         raise ValueError(f"length={length} is out of range [0, {encodings.shape[0]}]")

@@ -90,7 +90,7 @@ class CanonicalJoint(nn.Module):
         self.encoder = nn.Linear(config.encoder_output, config.joint_hidden)
         self.prediction = nn.Linear(config.prediction_hidden, config.joint_hidden)
         self.activation = JOINT_ACTIVATIONS[config.joint_activation]()
-        self.output = nn.Linear(config.joint_hidden, config.vocab_size)
+        self.output = nn.Linear(config.joint_hidden, config.joint_outputs)
 
     def forward(self, encodings: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
         """(B, T, E), (B, U+1, P) -> raw logits (B, T, U+1, V)."""
