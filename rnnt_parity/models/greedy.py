@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from reference_impls.rnnt.decode import UNLIMITED_GUARD, check_budget
+from reference_impls.rnnt.decode import UNLIMITED_GUARD, check_budget, check_rnnt_joint
 from rnnt_parity.codebases.canonical.model import CanonicalRNNT
 
 
@@ -30,6 +30,7 @@ def prediction_step(model: CanonicalRNNT, symbols: torch.Tensor | None, state, b
 def greedy_decode(model: CanonicalRNNT, encodings: torch.Tensor, lengths: torch.Tensor,
                   max_symbols_per_frame: int | None = None) -> list[list[int]]:
     """Hypotheses of a (B, T', E) batch of encodings; padding frames never emit."""
+    check_rnnt_joint(model.config)
     check_budget(max_symbols_per_frame)
     batch, frames, _ = encodings.shape
     blank = model.config.blank
