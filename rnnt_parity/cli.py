@@ -25,7 +25,8 @@
     rnnt-parity wer-drift merge SHARD.json ... --out DIR [--fail-on ...] [--force]
     rnnt-parity conform rnnt-loss|ctc-loss PKG.MODULE:CALLABLE [--convention auto|PRESET|FILE]
                           [--device cpu|cuda] [--profile ci|dev|thorough] --out DIR [--force]
-    rnnt-parity conform rnnt-greedy|rnnt-beam PKG.MODULE:CALLABLE [--profile P] --out DIR
+    rnnt-parity conform rnnt-greedy|rnnt-beam|tdt-greedy PKG.MODULE:CALLABLE [--profile P]
+                          --out DIR
     rnnt-parity conform model PKG.MODULE:LOADER --checkpoint CKPT [--family F] --out DIR
     rnnt-parity conform features PKG.MODULE:CALLABLE (--preset NAME | --model-input FILE)
                           [--profile P] --out DIR
@@ -315,6 +316,8 @@ def _conform_parser(commands) -> None:
              "ctc-loss": "a CTC loss: loss(log_probs, targets, input_lengths, target_lengths)",
              "rnnt-greedy": "a greedy decoder: decode(model, encodings, lengths, max_symbols)",
              "rnnt-beam": "a beam search: search(model, encodings, length, beam, max_length)",
+             "tdt-greedy": "a greedy TDT decoder: decode(model, encodings, lengths, "
+                           "max_symbols) -> hypotheses with tokens, frames, durations",
              "model": "a model loader: load(checkpoint_path) -> torch.nn.Module",
              "features": "a front end: front_end(signal, sample_rate) -> (T, F) rows"}
     for kind, text in helps.items():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rnnt_parity.conform.report import ConformanceReport
 
-KINDS = ("rnnt-loss", "ctc-loss", "rnnt-greedy", "rnnt-beam", "model", "features")
+KINDS = ("rnnt-loss", "ctc-loss", "rnnt-greedy", "rnnt-beam", "tdt-greedy", "model", "features")
 OPTIONS = ("convention", "device", "profile", "checkpoint", "family", "preset", "model_input")
 """`conform`'s keyword options (the CLI's flags and the pytest target's query keys)."""
 
@@ -42,6 +42,10 @@ def conform(kind: str, target: str, convention: str = "auto", device: str = "cpu
         from rnnt_parity.conform.decoders import conform_rnnt_beam
 
         return conform_rnnt_beam(target, profile)
+    if kind == "tdt-greedy":
+        from rnnt_parity.conform.tdt_decoders import conform_tdt_greedy
+
+        return conform_tdt_greedy(target, profile)
     if kind == "model":
         from rnnt_parity.conform.model import conform_model
 
