@@ -218,7 +218,32 @@ def _beam_search_call(inputs):
     return lambda: prefix_beam_search(log_probs, beam_size=beam)
 
 
+TDT_DURATIONS = (0, 1, 2, 3, 4)
+"""The durations `bench loss --tdt` gives the TDT loss (NeMo's example configs')."""
+TDT_OVER_RNNT = 2.0
+"""Issue 20's target: the TDT oracle at most 2x the RNN-T oracle's time on the same shape."""
+
+
+def make_tdt_inputs(batch, frames, labels, vocab, seed=0):
+    """`make_inputs`, with float32 logits for TDT_DURATIONS appended to each node's V."""
+    logits, *rest = make_inputs(batch, frames, labels, vocab, seed)
+    durations = np.random.default_rng(seed + 1).standard_normal(
+        logits.shape[:3] + (len(TDT_DURATIONS),), dtype=np.float32)
+    return (np.concatenate([logits, durations], axis=-1), *rest)
+
+
+def _tdt_oracle_call(inputs):
+    from reference_impls.tdt import tdt_loss
+
+    def call(logits, targets, logit_lengths, target_lengths):
+        return tdt_loss(logits, targets, logit_lengths, target_lengths, list(TDT_DURATIONS))
+
+    call(*make_tdt_inputs(1, 2, 1, 3))
+    return lambda: call(*inputs)
+
+
 CALLS = {"oracle": (_oracle_call, make_inputs), "torchaudio": (_torchaudio_call, make_inputs),
+         "tdt-oracle": (_tdt_oracle_call, make_tdt_inputs),
          "warprnnt": (_warprnnt_call, make_inputs),
          "optimized_transducer": (_optimized_transducer_call, make_inputs),
          "nemo": (_nemo_call, make_inputs),
@@ -332,6 +357,27 @@ def measure_in_rounds(names, shape, repeats: int, rounds: int) -> dict[str, dict
                          "peak_extra_bytes": max(run["peak_extra_bytes"] for run in runs),
                          "logits_bytes": runs[0]["logits_bytes"]}
     return results
+
+
+def run_tdt_benchmark(shapes=DEFAULT_SHAPES, repeats: int = 3, out=print,
+                      rounds: int = 1) -> list[dict]:
+    """Time the TDT oracle (TDT_DURATIONS, float32 input, reduction "mean") against the RNN-T
+    oracle on the same (B, T, U, V), each in its own process; print each ratio and the
+    target's verdict; return the rows."""
+    header = f"{'(B, T, U, V)':>22} {'RNN-T oracle s':>15} {'TDT oracle s':>13} {'TDT / RNN-T':>12}"
+    out(header)
+    out("-" * len(header))
+    rows = []
+    for shape in shapes:
+        results = measure_in_rounds(["oracle", "tdt-oracle"], shape, repeats, rounds)
+        rnnt, tdt = results["oracle"]["median_s"], results["tdt-oracle"]["median_s"]
+        rows.append({"shape": list(shape), "rnnt_s": rnnt, "tdt_s": tdt, "ratio": tdt / rnnt})
+        out(f"{str(tuple(shape)):>22} {rnnt:15.3f} {tdt:13.3f} {tdt / rnnt:12.2f}")
+    worst = max(row["ratio"] for row in rows)
+    out(f"TDT loss + gradient with durations {list(TDT_DURATIONS)}, median of {repeats} runs "
+        f"each (and of {rounds} rounds); target: TDT / RNN-T <= {TDT_OVER_RNNT:.1f}: worst "
+        f"{worst:.2f}, {'met' if worst <= TDT_OVER_RNNT else 'NOT met'}")
+    return rows
 
 
 def run_loss_benchmark(shapes=DEFAULT_SHAPES, repeats: int = 3, out=print,

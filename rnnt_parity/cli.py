@@ -3,7 +3,7 @@
     rnnt-parity check [--fixtures DIR] [--backend NAME ...] [--device cpu|cuda ...]
                       [--require-gpu]
     rnnt-parity bench loss [--shape B,T,U,V ...] [--repeats N] [--rounds R]
-                           [--no-first-call] [--plot PATH.png|.svg [--force]] [--all]
+                           [--no-first-call] [--plot PATH.png|.svg [--force]] [--tdt] [--all]
     rnnt-parity bench ctc [--shape T,B,C,S ...] [--repeats N]
     rnnt-parity bench features [--seconds S] [--repeats N] [--rounds R]
     rnnt-parity bench port [--config NAME]
@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "a small base shape, print each one's log-log slopes, and write "
                            "the three log-log panels here (.png or .svg)")
     loss.add_argument("--force", action="store_true", help="overwrite an existing --plot")
+    loss.add_argument("--tdt", action="store_true",
+                      help="also time the TDT oracle (durations 0-4) against the RNN-T "
+                           "oracle on the same shapes and print the ratio's verdict")
     loss.add_argument("--all", action="store_true",
                       help="also run `bench ctc` and `bench features` (3 rounds) and print "
                            "each speed target of the README's Benchmark section with its "
@@ -428,7 +431,8 @@ def _number(value) -> str:
 
 
 def run_bench_loss(args) -> None:
-    """`bench loss`: the table, the oracle's first-call figures (unless --no-first-call),
+    """`bench loss`: the table, with --tdt the TDT oracle's, the oracle's first-call figures
+    (unless --no-first-call),
     with --plot the scaling sweep (its path checked before anything is measured), and with
     --all the CTC and front-end tables and every speed target's verdict."""
     from rnnt_parity import bench
@@ -439,6 +443,10 @@ def run_bench_loss(args) -> None:
         check_plot_path(args.plot, args.force)
     loss_rows = bench.run_loss_benchmark(args.shape or bench.DEFAULT_SHAPES, args.repeats,
                                          rounds=args.rounds)
+    if args.tdt:
+        print()
+        bench.run_tdt_benchmark(args.shape or bench.DEFAULT_SHAPES, args.repeats,
+                                rounds=args.rounds)
     if args.first_call:
         print(format_first_calls(measure_first_calls(repeats=args.repeats)))
     if args.plot is not None:

@@ -1,4 +1,5 @@
-"""The TDT loss oracle: validation, the float64 spec per utterance, omega, clamp, reduction.
+"""The TDT loss oracle: validation, dispatch to the spec or the Numba kernel, omega, clamp,
+reduction.
 
 Conventions (NeMo's TDT loss, with torchaudio's argument habits):
 * `logits` is `(B, T, U+1, V + D)`: the first V columns token logits (blank among them;
@@ -28,13 +29,22 @@ from __future__ import annotations
 import numpy as np
 
 from reference_impls.checks import check_finite_scalar, check_reduction
-from reference_impls.rnnt import spec as rnnt_spec
-from reference_impls.tdt import spec
-from reference_impls.tdt.validation import check_probability, validate_tdt_batch
+from reference_impls.rnnt import rnnt_loss
+from reference_impls.tdt import kernels, spec
+from reference_impls.tdt.validation import (
+    TDTBatch,
+    check_probability,
+    report_undefined_nodes,
+    undefined_node_markers,
+    validate_tdt_batch,
+)
+
+IMPLEMENTATIONS = ("numba", "spec")
 
 
 def tdt_loss(logits, targets, logit_lengths, target_lengths, durations, blank=-1, sigma=0.0,
-             omega=0.0, clamp=-1.0, reduction="mean", fused_log_softmax=True):
+             omega=0.0, clamp=-1.0, reduction="mean", fused_log_softmax=True, *,
+             implementation="numba"):
     """TDT loss (Xu et al. 2023) and its exact gradient; conventions in the module docstring.
 
     Args:
@@ -47,6 +57,8 @@ def tdt_loss(logits, targets, logit_lengths, target_lengths, durations, blank=-1
         sigma, omega, clamp: see the module docstring (omega in [0, 1]).
         reduction: "none" | "sum" | "mean".
         fused_log_softmax: log_softmax the token and the duration part inside.
+        implementation: "numba" (`kernels`, one utterance per thread) or "spec" (the
+            readable loops of `spec`); both float64 throughout, within 1e-12 of each other.
 
     Returns:
         `(loss, grad)`: float64 loss (`(B,)` for "none", else 0-d) and the float64
@@ -63,38 +75,57 @@ def tdt_loss(logits, targets, logit_lengths, target_lengths, durations, blank=-1
     reduction = check_reduction(reduction)
     if not isinstance(fused_log_softmax, (bool, np.bool_)):
         raise TypeError(f"fused_log_softmax must be a bool, got {type(fused_log_softmax).__name__}")
+    if implementation not in IMPLEMENTATIONS:
+        raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}")
+    fused = bool(fused_log_softmax)
+    losses, grad = np.zeros(batch.logits.shape[0]), np.zeros(batch.logits.shape)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if omega < 1.0:
+            tdt_part = _numba_tdt if implementation == "numba" else _spec_tdt
+            losses, grad = tdt_part(batch, sigma, fused)
+            if omega > 0.0:
+                losses, grad = (1.0 - omega) * losses, (1.0 - omega) * grad
+        if omega > 0.0:
+            rnnt, rnnt_grad = rnnt_loss(
+                np.ascontiguousarray(batch.logits[..., :batch.vocab], dtype=np.float64),
+                batch.targets, batch.logit_lengths, batch.target_lengths, batch.blank,
+                reduction="none", fused_log_softmax=fused, implementation=implementation)
+            losses = losses + omega * rnnt
+            grad[..., :batch.vocab] += omega * rnnt_grad
+    for b in np.flatnonzero(np.isposinf(losses)):
+        grad[b, :batch.logit_lengths[b], :batch.target_lengths[b] + 1] = np.nan
+    if clamp > 0:
+        tokens = grad[..., :batch.vocab]
+        np.clip(tokens, -clamp, clamp, out=tokens)
     size = batch.logits.shape[0]
-    scale = 1.0 / size if reduction == "mean" else 1.0
-    losses = np.empty(size)
-    grad = np.zeros(batch.logits.shape)
-    for b in range(size):
-        t_len, u_len = batch.logit_lengths[b], batch.target_lengths[b]
-        valid = batch.logits[b, :t_len, :u_len + 1].astype(np.float64)
-        losses[b], utterance_grad = _utterance(valid, batch.targets[b, :u_len], batch, sigma,
-                                               omega, bool(fused_log_softmax))
-        if clamp > 0:
-            tokens = utterance_grad[..., :batch.vocab]
-            np.clip(tokens, -clamp, clamp, out=tokens)
-        grad[b, :t_len, :u_len + 1] = scale * utterance_grad
+    if reduction == "mean":
+        grad /= size
     if reduction == "none":
         return losses, grad
     total = losses.sum()
     return np.asarray(total / size if reduction == "mean" else total), grad
 
 
-def _utterance(valid, targets, batch, sigma, omega, fused):
-    """(loss, grad) of one utterance: the omega mixture of the TDT and RNN-T parts."""
-    loss, grad = 0.0, np.zeros(valid.shape)
-    with np.errstate(invalid="ignore", over="ignore"):
-        if omega < 1.0:
-            tdt, tdt_grad = spec.utterance_loss_and_grad(valid, targets, batch.blank,
-                                                         batch.durations, sigma, fused)
-            loss, grad = (1.0 - omega) * tdt, (1.0 - omega) * tdt_grad
-        if omega > 0.0:
-            rnnt, rnnt_grad = rnnt_spec.utterance_loss_and_grad(
-                valid[..., :batch.vocab], targets, batch.blank, fused, 1.0)
-            loss += omega * rnnt
-            grad[..., :batch.vocab] += omega * rnnt_grad
-    if np.isposinf(loss):
-        grad[...] = np.nan
-    return loss, grad
+def _numba_tdt(batch: TDTBatch, sigma, fused):
+    """(B,) TDT losses and the (B, T, U+1, V + D) float64 gradient of their sum."""
+    log_likelihood = np.empty(batch.logits.shape[0])
+    grad = np.zeros(batch.logits.shape)
+    markers = np.zeros(batch.logits.shape[:3])
+    kernels.tdt_utterances(batch.logits, batch.targets, batch.logit_lengths,
+                           batch.target_lengths, np.array(batch.durations, dtype=np.int64),
+                           batch.blank, sigma, fused, log_likelihood, grad, markers)
+    if np.isnan(log_likelihood).any():
+        report_undefined_nodes(markers, batch)
+    return -log_likelihood, grad
+
+
+def _spec_tdt(batch: TDTBatch, sigma, fused):
+    """`_numba_tdt` by the spec, utterance by utterance."""
+    report_undefined_nodes(undefined_node_markers(batch, fused), batch)
+    losses, grad = np.empty(batch.logits.shape[0]), np.zeros(batch.logits.shape)
+    for b in range(batch.logits.shape[0]):
+        t_len, u_len = batch.logit_lengths[b], batch.target_lengths[b]
+        losses[b], grad[b, :t_len, :u_len + 1] = spec.utterance_loss_and_grad(
+            batch.logits[b, :t_len, :u_len + 1].astype(np.float64), batch.targets[b, :u_len],
+            batch.blank, batch.durations, sigma, fused)
+    return losses, grad

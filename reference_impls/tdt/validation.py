@@ -68,3 +68,32 @@ def check_probability(value, name: str) -> float:
     if value > 1.0:
         raise ValueError(f"{name} must be in [0, 1], got {value}")
     return value
+
+
+def report_undefined_nodes(markers: np.ndarray, batch: TDTBatch) -> None:
+    """Raise ValueError for the first valid-region node whose marker `(B, T, U+1)` is NaN:
+    its row holds NaN or +inf, or (fused) its token or its duration part is -inf
+    everywhere."""
+    for b in range(batch.logits.shape[0]):
+        t_len, u_len = batch.logit_lengths[b], batch.target_lengths[b] + 1
+        bad = np.argwhere(np.isnan(markers[b, :t_len, :u_len]))
+        if bad.size:
+            t, u = (int(i) for i in bad[0])
+            raise ValueError(
+                f"logits[{b}, {t}, {u}] (inside the valid region of utterance {b}) holds NaN "
+                "or +inf, or its token or duration part is -inf everywhere; its log-softmax "
+                "is undefined")
+
+
+def undefined_node_markers(batch: TDTBatch, fused: bool) -> np.ndarray:
+    """`(B, T, U+1)`: NaN on valid nodes that `report_undefined_nodes` reports, else 0."""
+    markers = np.zeros(batch.logits.shape[:3])
+    for b in range(batch.logits.shape[0]):
+        t_len, u_len = batch.logit_lengths[b], batch.target_lengths[b]
+        valid = batch.logits[b, :t_len, :u_len + 1].astype(np.float64)
+        undefined = np.isnan(valid).any(-1) | np.isposinf(valid).any(-1)
+        if fused:
+            undefined |= (np.isneginf(valid[..., :batch.vocab]).all(-1)
+                          | np.isneginf(valid[..., batch.vocab:]).all(-1))
+        markers[b, :t_len, :u_len + 1][undefined] = np.nan
+    return markers

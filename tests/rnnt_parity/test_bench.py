@@ -48,3 +48,25 @@ def test_rounds_take_each_implementations_median_over_rounds_and_largest_peak(mo
     assert results["oracle"]["median_s"] == 0.2 and results["torchaudio"]["median_s"] == 2.0
     assert results["oracle"]["peak_extra_bytes"] == 6
     assert "ValueError" in results["broken"]["error"]
+
+
+def test_the_tdt_table_gives_each_shapes_ratio_and_the_targets_verdict(monkeypatch):
+    from rnnt_parity import bench
+
+    seconds = {"oracle": 0.010, "tdt-oracle": 0.025}
+    monkeypatch.setattr(bench, "measure", lambda name, shape, repeats: {
+        "median_s": seconds[name] * shape[0], "peak_extra_bytes": 1, "logits_bytes": 1})
+    lines = []
+    rows = bench.run_tdt_benchmark([(1, 2, 3, 4), (2, 2, 3, 4)], repeats=1, out=lines.append)
+    assert [round(row["ratio"], 6) for row in rows] == [2.5, 2.5]
+    assert lines[-1].endswith("worst 2.50, NOT met")
+    seconds["tdt-oracle"] = 0.015
+    lines.clear()
+    bench.run_tdt_benchmark([(1, 2, 3, 4)], repeats=1, out=lines.append)
+    assert lines[-1].endswith("worst 1.50, met")
+
+
+def test_the_tdt_oracle_runs_in_a_child_on_tdt_inputs():
+    result = run_in_child("rnnt_parity.bench:measure_in_this_process", "tdt-oracle",
+                          [1, 3, 1, 4], 1)
+    assert result["logits_bytes"] == 1 * 3 * 2 * (4 + 5) * 4
