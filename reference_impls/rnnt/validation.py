@@ -101,6 +101,16 @@ def validate_rnnt_batch(logits, targets, logit_lengths, target_lengths, blank) -
 
 
 
+def first_marked_node(markers: np.ndarray, logit_lengths, target_lengths):
+    """(b, t, u) of the first valid-region node whose marker `(B, T, U+1)` is NaN, or None."""
+    for b in range(markers.shape[0]):
+        t_len, u_len = logit_lengths[b], target_lengths[b] + 1
+        bad = np.argwhere(np.isnan(markers[b, :t_len, :u_len]))
+        if bad.size:
+            return (b, *(int(i) for i in bad[0]))
+    return None
+
+
 def report_undefined_rows(row_markers: np.ndarray, batch: RNNTBatch) -> None:
     """Raise ValueError for the first valid-region lattice node whose marker is NaN.
 
@@ -108,11 +118,9 @@ def report_undefined_rows(row_markers: np.ndarray, batch: RNNTBatch) -> None:
     row holds NaN or +inf, or is all -inf) or where a log-prob the lattice reads is NaN or
     +inf (not fused); the kernels' row sums, the spec's markers.
     """
-    for b in range(batch.batch_size):
-        t_len, u_len = batch.logit_lengths[b], batch.target_lengths[b] + 1
-        bad = np.argwhere(np.isnan(row_markers[b, :t_len, :u_len]))
-        if bad.size:
-            t, u = (int(i) for i in bad[0])
-            raise ValueError(
-                f"logits[{b}, {t}, {u}] (inside the valid region of utterance {b}) holds NaN, "
-                "+inf, or is -inf everywhere; the log-softmax of that node is undefined")
+    node = first_marked_node(row_markers, batch.logit_lengths, batch.target_lengths)
+    if node is not None:
+        b, t, u = node
+        raise ValueError(
+            f"logits[{b}, {t}, {u}] (inside the valid region of utterance {b}) holds NaN, "
+            "+inf, or is -inf everywhere; the log-softmax of that node is undefined")

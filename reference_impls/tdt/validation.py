@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reference_impls.checks import check_finite_scalar, check_float_array
-from reference_impls.rnnt.validation import validate_rnnt_batch
+from reference_impls.rnnt.validation import first_marked_node, validate_rnnt_batch
 
 
 @dataclass(frozen=True)
@@ -74,15 +74,13 @@ def report_undefined_nodes(markers: np.ndarray, batch: TDTBatch) -> None:
     """Raise ValueError for the first valid-region node whose marker `(B, T, U+1)` is NaN:
     its row holds NaN or +inf, or (fused) its token or its duration part is -inf
     everywhere."""
-    for b in range(batch.logits.shape[0]):
-        t_len, u_len = batch.logit_lengths[b], batch.target_lengths[b] + 1
-        bad = np.argwhere(np.isnan(markers[b, :t_len, :u_len]))
-        if bad.size:
-            t, u = (int(i) for i in bad[0])
-            raise ValueError(
-                f"logits[{b}, {t}, {u}] (inside the valid region of utterance {b}) holds NaN "
-                "or +inf, or its token or duration part is -inf everywhere; its log-softmax "
-                "is undefined")
+    node = first_marked_node(markers, batch.logit_lengths, batch.target_lengths)
+    if node is not None:
+        b, t, u = node
+        raise ValueError(
+            f"logits[{b}, {t}, {u}] (inside the valid region of utterance {b}) holds NaN or "
+            "+inf, or its token or duration part is -inf everywhere; its log-softmax is "
+            "undefined")
 
 
 def undefined_node_markers(batch: TDTBatch, fused: bool) -> np.ndarray:

@@ -69,7 +69,13 @@ def _greedy_outcome(decode, case: dict, name: str = "") -> CheckOutcome:
                                    case["budget"])
     found = decode(model, torch.tensor(case["encodings"]), torch.tensor(case["lengths"]),
                    case["budget"])
-    found = [[int(v) for v in hypothesis] for hypothesis in found]
+    return hypotheses_outcome(name, [[int(v) for v in hypothesis] for hypothesis in found],
+                              expected)
+
+
+def hypotheses_outcome(name: str, found: list, expected: list) -> CheckOutcome:
+    """Pass when a batch's hypotheses equal the oracle's, else name how many differ and the
+    first that does."""
     if len(found) != len(expected):
         return CheckOutcome(name, False, detail=f"{len(found)} hypotheses for a batch of "
                                                 f"{len(expected)}")

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from reference_impls.models import CanonicalConfig, random_parameters
 from reference_impls.tdt.decode import TDTHypothesis, tdt_greedy_decode_batch
 from rnnt_parity.codebases import build_with_weights
+from rnnt_parity.conform.decoders import hypotheses_outcome
 from rnnt_parity.conform.report import CheckOutcome, ConformanceReport, guarded
 from rnnt_parity.conform.search import describe_case, search
 from rnnt_parity.conform.targets import load_callable
@@ -85,18 +86,9 @@ def _outcome(decode, case: dict, name: str = "") -> CheckOutcome:
                                       case["duration_bias"])
     expected = tdt_greedy_decode_batch(params, config, case["encodings"], case["lengths"],
                                        case["budget"])
-    found = [as_hypothesis(h) for h in decode(model, torch.tensor(case["encodings"]),
-                                              torch.tensor(case["lengths"]), case["budget"])]
-    if len(found) != len(expected):
-        return CheckOutcome(name, False, detail=f"{len(found)} hypotheses for a batch of "
-                                                f"{len(expected)}")
-    differing = [b for b, (x, y) in enumerate(zip(found, expected, strict=True)) if x != y]
-    if not differing:
-        return CheckOutcome(name, True)
-    first = differing[0]
-    return CheckOutcome(name, False, detail=f"{len(differing)} of {len(found)} utterances "
-                                            f"differ; utterance {first}: {found[first]} where "
-                                            f"the oracle decodes {expected[first]}")
+    found = decode(model, torch.tensor(case["encodings"]), torch.tensor(case["lengths"]),
+                   case["budget"])
+    return hypotheses_outcome(name, [as_hypothesis(h) for h in found], expected)
 
 
 def _targeted(decode, name: str, case: dict) -> CheckOutcome:
