@@ -333,6 +333,10 @@ def _conform_parser(commands) -> None:
             sub.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                              help="where the callable runs (default cpu; cuda adds the "
                                   "CPU-vs-CUDA path check)")
+            sub.add_argument("--framework", default="auto",
+                             help="the callable's framework: auto (from its module; the "
+                                  "default), torch, numpy (it returns (loss, grad)), jax or "
+                                  "tensorflow")
         if kind == "model":
             sub.add_argument("--checkpoint", type=Path, required=True)
             sub.add_argument("--family", choices=FAMILY_NAMES,

@@ -8,17 +8,20 @@ from pathlib import Path
 from rnnt_parity.conform.report import ConformanceReport
 
 KINDS = ("rnnt-loss", "ctc-loss", "rnnt-greedy", "rnnt-beam", "tdt-greedy", "model", "features")
-OPTIONS = ("convention", "device", "profile", "checkpoint", "family", "preset", "model_input")
+OPTIONS = ("convention", "device", "profile", "checkpoint", "family", "preset", "model_input",
+           "framework")
 """`conform`'s keyword options (the CLI's flags and the pytest target's query keys)."""
 
 
 def conform(kind: str, target: str, convention: str = "auto", device: str = "cpu",
             profile: str = "ci", checkpoint: Path | None = None, family: str | None = None,
             preset: str | None = None, model_input: Path | None = None,
-            assume: dict[str, str] | None = None) -> ConformanceReport:
+            assume: dict[str, str] | None = None, framework: str = "auto") -> ConformanceReport:
     """Run the `kind` kit against `target` ("package.module:callable"); options that do not
     apply to the kind are ignored (`assume`: for "model", statements of what the
-    checkpoint's weights cannot show). ValueError for `device` "cuda" without CUDA."""
+    checkpoint's weights cannot show; `framework`: for the loss kinds, the callable's
+    framework, `frameworks.FRAMEWORKS`, "auto" detecting it). ValueError for `device`
+    "cuda" without CUDA, and for a framework other than torch for any other kind."""
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be cpu or cuda, got {device!r}")
     if device == "cuda":
@@ -26,6 +29,14 @@ def conform(kind: str, target: str, convention: str = "auto", device: str = "cpu
 
         if not torch.cuda.is_available():
             raise ValueError("--device cuda: CUDA is not available")
+    if kind.endswith("-loss"):
+        from rnnt_parity.conform.frameworks import qualify
+        from rnnt_parity.conform.targets import load_callable
+
+        target = qualify(target, framework, load_callable(target))
+    elif framework not in ("auto", "torch"):
+        raise ValueError(f"--framework {framework}: only the loss kinds (rnnt-loss, ctc-loss) "
+                         "take other frameworks; the other kits hand the callable torch models")
     if kind == "rnnt-loss":
         from rnnt_parity.conform.rnnt_loss import conform_rnnt_loss
 

@@ -9,13 +9,22 @@ import sys
 
 def load_callable(target: str):
     """The object named by "package.module:attribute[.attribute...]"; the working folder is
-    searched first, as `python -m` would (so a user's own module is found).
+    searched first, as `python -m` would (so a user's own module is found). A target
+    qualified with its framework ("numpy:package.module:attribute", see
+    `frameworks.qualify`) comes back behind torch autograd (`frameworks.adapt`).
 
     Raises:
         ValueError: the name is malformed, the module cannot be imported, the attribute is
             missing or not callable.
     """
-    module_name, _, attribute = target.partition(":")
+    from rnnt_parity.conform.frameworks import adapt, split_target
+
+    framework, name = split_target(target)
+    return adapt(_load(name, target), framework)
+
+
+def _load(name: str, target: str):
+    module_name, _, attribute = name.partition(":")
     if not module_name or not attribute:
         raise ValueError(f"target {target!r}: expected PACKAGE.MODULE:CALLABLE")
     if os.getcwd() not in sys.path:
