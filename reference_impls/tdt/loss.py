@@ -107,13 +107,16 @@ def tdt_loss(logits, targets, logit_lengths, target_lengths, durations, blank=-1
 
 
 def _numba_tdt(batch: TDTBatch, sigma, fused):
-    """(B,) TDT losses and the (B, T, U+1, V + D) float64 gradient of their sum."""
+    """(B,) TDT losses and the (B, T, U+1, V + D) float64 gradient of their sum. The kernel
+    reads float64 (its arithmetic is float64 whatever the input), so that it is compiled
+    once, not once per input dtype."""
     log_likelihood = np.empty(batch.logits.shape[0])
     grad = np.zeros(batch.logits.shape)
     markers = np.zeros(batch.logits.shape[:3])
-    kernels.tdt_utterances(batch.logits, batch.targets, batch.logit_lengths,
-                           batch.target_lengths, np.array(batch.durations, dtype=np.int64),
-                           batch.blank, sigma, fused, log_likelihood, grad, markers)
+    kernels.tdt_utterances(np.ascontiguousarray(batch.logits, dtype=np.float64), batch.targets,
+                           batch.logit_lengths, batch.target_lengths,
+                           np.array(batch.durations, dtype=np.int64), batch.blank, sigma, fused,
+                           log_likelihood, grad, markers)
     if np.isnan(log_likelihood).any():
         report_undefined_nodes(markers, batch)
     return -log_likelihood, grad

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference_impls.tdt import tdt_loss
@@ -37,6 +37,7 @@ def assert_numba_is_the_spec(case, **options):
     assert_same(*both(case, **options))
 
 
+@settings(max_examples=60)
 @given(tdt_batches(max_batch=3, max_frames=6, max_labels=3, max_duration=4,
                    hostile_padding=True),
        st.sampled_from([0.0, 0.05]), st.sampled_from([0.0, 0.3, 1.0]),
@@ -45,11 +46,13 @@ def test_the_kernel_is_the_spec(case, sigma, omega, clamp):
     assert_numba_is_the_spec(case, sigma=sigma, omega=omega, clamp=clamp)
 
 
+@settings(max_examples=30)
 @given(tdt_batches(max_batch=2, max_frames=5, max_labels=2))
 def test_the_kernel_is_the_spec_on_log_probs_given(case):
     assert_numba_is_the_spec(case, fused_log_softmax=False)
 
 
+@settings(max_examples=30)
 @given(tdt_batches(max_batch=2, max_frames=5, max_labels=2))
 def test_the_kernel_is_the_spec_on_float32_input(case):
     logits, *rest = case.arrays()

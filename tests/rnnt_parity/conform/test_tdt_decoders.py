@@ -24,14 +24,15 @@ def test_the_project_tdt_greedy_decoder_conforms(tmp_path):
 
 
 def test_pitfall_nemo_3_0s_extra_frame_after_a_spent_budget_is_caught():
-    failed = _failed(conform_tdt_greedy(DECODERS + "tdt_greedy_budget_skips_a_frame"))
+    failed = _failed(conform_tdt_greedy(DECODERS + "tdt_greedy_budget_skips_a_frame",
+                                            "quick"))
     assert "a step that moved time by its duration and spent the budget moves no further " \
            "(NeMo 16095)" in failed
     assert "tokens of duration 0 spend a budget of 1, then time moves one frame" in failed
 
 
 def test_pitfall_stale_durations_of_batched_decoding_are_caught():
-    failed = _failed(conform_tdt_greedy(DECODERS + "tdt_greedy_stale_durations"))
+    failed = _failed(conform_tdt_greedy(DECODERS + "tdt_greedy_stale_durations", "quick"))
     assert "each utterance of a batch decodes, durations included, as if alone " \
            "(NeMo 16097)" in failed
 

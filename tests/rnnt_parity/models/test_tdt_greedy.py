@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference_impls.models import CanonicalConfig, random_parameters
@@ -32,6 +32,7 @@ def torch_model(config, params):
                                                     params.items()})
 
 
+@settings(max_examples=50)
 @given(seed=st.integers(0, 100), budget=st.sampled_from([1, 2, 3, 10]),
        zero_bias=st.floats(-2.0, 3.0))
 def test_batched_torch_tdt_greedy_equals_the_oracle(seed, budget, zero_bias):
