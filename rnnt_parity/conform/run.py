@@ -16,11 +16,14 @@ OPTIONS = ("convention", "device", "profile", "checkpoint", "family", "preset", 
 def conform(kind: str, target: str, convention: str = "auto", device: str = "cpu",
             profile: str = "ci", checkpoint: Path | None = None, family: str | None = None,
             preset: str | None = None, model_input: Path | None = None,
-            assume: dict[str, str] | None = None, framework: str = "auto") -> ConformanceReport:
+            assume: dict[str, str] | None = None, framework: str = "auto",
+            bad_input: bool = True) -> ConformanceReport:
     """Run the `kind` kit against `target` ("package.module:callable"); options that do not
     apply to the kind are ignored (`assume`: for "model", statements of what the
     checkpoint's weights cannot show; `framework`: for the loss kinds, the callable's
-    framework, `frameworks.FRAMEWORKS`, "auto" detecting it). ValueError for `device`
+    framework, `frameworks.FRAMEWORKS`, "auto" detecting it; `bad_input`: for the loss
+    kinds, whether to probe malformed inputs, each in a subprocess, for the report's
+    table). ValueError for `device`
     "cuda" without CUDA, and for a framework other than torch for any other kind."""
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be cpu or cuda, got {device!r}")
@@ -40,11 +43,11 @@ def conform(kind: str, target: str, convention: str = "auto", device: str = "cpu
     if kind == "rnnt-loss":
         from rnnt_parity.conform.rnnt_loss import conform_rnnt_loss
 
-        return conform_rnnt_loss(target, convention, profile, device)
+        return conform_rnnt_loss(target, convention, profile, device, bad_input)
     if kind == "ctc-loss":
         from rnnt_parity.conform.ctc_loss import conform_ctc_loss
 
-        return conform_ctc_loss(target, convention, profile, device)
+        return conform_ctc_loss(target, convention, profile, device, bad_input)
     if kind == "rnnt-greedy":
         from rnnt_parity.conform.decoders import conform_rnnt_greedy
 

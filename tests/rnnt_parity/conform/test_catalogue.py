@@ -89,9 +89,10 @@ def test_an_unknown_name_is_refused(capsys):
 
 @pytest.mark.parametrize("name", [e.name for e in load_catalogue()])
 def test_each_catalogue_entry_is_judged_as_catalogued(name):
-    """Under the quick profile; the docs tests run the whole catalogue under ci."""
+    """Under the quick profile, malformed inputs probed only where they catch the entry;
+    the docs tests run the whole catalogue under ci with every table."""
     lines = []
-    run = run_catalogue(only=[name], out=lines.append, profile="quick")
+    run = run_catalogue(only=[name], out=lines.append, profile="quick", tables=False)
     verdict, = run.verdicts
     if verdict.outcome == "skipped":
         pytest.skip(verdict.evidence)
